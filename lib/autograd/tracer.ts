@@ -1,0 +1,170 @@
+// The tracing engine: boxes that wrap values during a transform, the primitive contract,
+// `apply` (the one place a primitive runs), and the reverse and forward passes.
+
+import { Matrix } from "../matrix.ts";
+
+/** A plain value: a number (a scalar) or a matrix. */
+export type Value = Matrix | number;
+
+/** What the ops accept and return: a plain value, or one being traced by a transform. */
+export type Tensor = Value | Traced;
+
+/**
+ * A primitive operation: its forward kernel beside its derivative rules. `vjp[i]` maps the
+ * output cotangent `g` to the cotangent of argument `i`; `jvp` maps argument tangents
+ * (`undefined` for arguments that are not being differentiated) to the output tangent.
+ * Rules are written with the public ops, so they can themselves be differentiated.
+ */
+export interface Primitive<P = undefined> {
+  readonly name: string;
+  forward(args: Value[], params: P): Value;
+  vjp: readonly ((g: Tensor, out: Tensor, args: Tensor[], params: P) => Tensor)[];
+  jvp(tangents: (Tensor | undefined)[], out: Tensor, args: Tensor[], params: P): Tensor;
+}
+
+let traceCount = 0;
+
+/** One transform in progress; nested transforms have increasing ids. */
+export class Trace {
+  readonly id: number = ++traceCount;
+  /** Reverse mode records every node in creation order, which is a topological order. */
+  readonly tape: Node[] = [];
+  constructor(readonly mode: "reverse" | "forward") {}
+}
+
+/** A recorded primitive application (reverse mode). Leaves have no primitive. */
+export class Node {
+  constructor(
+    // deno-lint-ignore no-explicit-any
+    readonly primitive: Primitive<any> | undefined,
+    readonly args: Tensor[],
+    readonly out: Tensor,
+    readonly params: unknown,
+    readonly parents: (Node | undefined)[],
+  ) {}
+}
+
+/**
+ * A value being traced by `grad`, `vjp` or `jvp`. Functions you differentiate receive these
+ * in place of their arguments; pass them to the ops as you would a matrix or number.
+ *
+ * @example
+ * ```ts
+ * import { grad, mul, Traced, type Tensor } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * let seen: unknown;
+ * grad((x: Tensor) => { seen = x; return mul(x, x); })(3);
+ * assert.ok(seen instanceof Traced);
+ * ```
+ */
+export class Traced {
+  /** @internal */
+  constructor(
+    /** The value being traced (itself traced when transforms nest). */
+    readonly value: Tensor,
+    /** @internal */
+    readonly trace: Trace,
+    /** @internal */
+    readonly node?: Node,
+    /** @internal */
+    readonly tangent?: Tensor,
+  ) {}
+
+  /**
+   * The traced value's shape: `[rows, cols]`, or `undefined` for a scalar number.
+   *
+   * @example
+   * ```ts
+   * import { grad, Matrix, sum, type Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * grad((x: Tensor) => {
+   *   assert.deepEqual((x as { shape?: unknown }).shape, [1, 2]);
+   *   return sum(x);
+   * })(Matrix.from([[1, 2]]));
+   * ```
+   */
+  get shape(): [number, number] | undefined {
+    return shapeOf(this.value);
+  }
+
+  /** A short description, e.g. `Traced(Matrix(2x3))`. */
+  toString(): string {
+    return `Traced(${String(this.value)})`;
+  }
+}
+
+/** The shape of a tensor: `[rows, cols]` for a matrix, `undefined` for a number. */
+export function shapeOf(t: Tensor): [number, number] | undefined {
+  while (t instanceof Traced) t = t.value;
+  return t instanceof Matrix ? [t.rows, t.cols] : undefined;
+}
+
+/** Strips every layer of tracing. */
+export function valueOf(t: Tensor): Value {
+  while (t instanceof Traced) t = t.value;
+  return t;
+}
+
+/** Runs a primitive, recording it on the innermost active trace among its arguments. */
+export function apply<P>(primitive: Primitive<P>, args: Tensor[], params: P): Tensor {
+  let top: Trace | undefined;
+  for (const a of args) {
+    if (a instanceof Traced && (top === undefined || a.trace.id > top.id)) top = a.trace;
+  }
+  if (top === undefined) return primitive.forward(args as Value[], params);
+  const inner = args.map((a) => a instanceof Traced && a.trace === top ? a.value : a);
+  const out = apply(primitive, inner, params);
+  if (top.mode === "reverse") {
+    const parents = args.map((a) => a instanceof Traced && a.trace === top ? a.node : undefined);
+    const node = new Node(primitive, inner, out, params, parents);
+    top.tape.push(node);
+    return new Traced(out, top, node);
+  }
+  const tangents = args.map((a) => a instanceof Traced && a.trace === top ? a.tangent : undefined);
+  return new Traced(out, top, undefined, primitive.jvp(tangents, out, inner, params));
+}
+
+/** Starts reverse-mode tracing of `x`: returns the traced leaf. */
+export function traceLeaf(trace: Trace, x: Tensor): Traced {
+  const node = new Node(undefined, [], x, undefined, []);
+  trace.tape.push(node);
+  return new Traced(x, trace, node);
+}
+
+/** Starts forward-mode tracing of `x` with tangent `t`. */
+export function traceTangent(trace: Trace, x: Tensor, t: Tensor): Traced {
+  return new Traced(x, trace, undefined, t);
+}
+
+/**
+ * Walks the tape backwards from `out` with cotangent `g` and returns the cotangent of each
+ * requested leaf (`undefined` where the output does not depend on it). `accumulate` adds two
+ * cotangents with the public `add`, so this pass can itself be traced.
+ */
+export function backward(
+  trace: Trace,
+  out: Traced,
+  g: Tensor,
+  leaves: Node[],
+  accumulate: (x: Tensor, y: Tensor) => Tensor,
+): (Tensor | undefined)[] {
+  const cotangents = new Map<Node, Tensor>();
+  cotangents.set(out.node!, g);
+  const tape = trace.tape;
+  for (let n = tape.length - 1; n >= 0; n--) {
+    const node = tape[n];
+    const primitive = node.primitive;
+    if (primitive === undefined) continue;
+    const gOut = cotangents.get(node);
+    if (gOut === undefined) continue;
+    cotangents.delete(node); // free intermediate cotangents as soon as they are used
+    for (let i = 0; i < node.parents.length; i++) {
+      const parent = node.parents[i];
+      if (parent === undefined) continue;
+      const gIn = primitive.vjp[i](gOut, node.out, node.args, node.params);
+      const prev = cotangents.get(parent);
+      cotangents.set(parent, prev === undefined ? gIn : accumulate(prev, gIn));
+    }
+  }
+  return leaves.map((leaf) => cotangents.get(leaf));
+}

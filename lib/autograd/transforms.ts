@@ -1,0 +1,259 @@
+// The transforms `grad`, `valueAndGrad`, `vjp` and `jvp`: thin layers over the engine in tracer.ts.
+
+import { Matrix } from "../matrix.ts";
+import { add } from "./ops.ts";
+import {
+  backward,
+  type Node,
+  shapeOf,
+  type Tensor,
+  Trace,
+  Traced,
+  traceLeaf,
+  traceTangent,
+  type Value,
+} from "./tracer.ts";
+
+/** Numbers and matrices, alone or nested in arrays and plain objects (like a weight list). */
+export type Tree = Tensor | readonly Tree[] | { readonly [key: string]: Tree };
+
+/** The gradient of a tree: the same structure, with a plain value for every leaf. */
+export type Grad<T> = T extends number ? number
+  : T extends Matrix ? Matrix
+  : T extends Traced ? Value
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Grad<T[K]> }
+  : T extends object ? { -readonly [K in keyof T]: Grad<T[K]> }
+  : never;
+
+function isLeaf(x: unknown): x is Tensor {
+  return typeof x === "number" || x instanceof Matrix || x instanceof Traced;
+}
+
+/** Leaves of a tree in a fixed order, with a function that rebuilds the tree from new leaves. */
+function flatten(tree: unknown, where: string): [Tensor[], (leaves: Tensor[]) => unknown] {
+  const leaves: Tensor[] = [];
+  const visit = (x: unknown, path: string): (next: () => Tensor) => unknown => {
+    if (isLeaf(x)) {
+      leaves.push(x);
+      return (next) => next();
+    }
+    if (Array.isArray(x)) {
+      const parts = x.map((item, i) => visit(item, `${path}[${i}]`));
+      return (next) => parts.map((p) => p(next));
+    }
+    if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
+      const keys = Object.keys(x);
+      const parts = keys.map((key) => visit((x as Record<string, unknown>)[key], `${path}.${key}`));
+      return (next) => Object.fromEntries(keys.map((key, i) => [key, parts[i](next)]));
+    }
+    throw new TypeError(
+      `${where}: ${path} is ${describe(x)}; expected a number, a Matrix, or arrays and ` +
+        "plain objects of them",
+    );
+  };
+  const build = visit(tree, "argument");
+  return [leaves, (values) => {
+    let i = 0;
+    return build(() => values[i++]);
+  }];
+}
+
+function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (typeof x === "object") return `a ${x.constructor?.name ?? "object"}`;
+  return `${typeof x} ${String(x)}`;
+}
+
+function zerosLike(t: Tensor): Value {
+  const s = shapeOf(t);
+  return s === undefined ? 0 : Matrix.zeros(s[0], s[1]);
+}
+
+/** Reverse-mode core shared by the transforms: traces `f` at `primals`. */
+function linearize(
+  // deno-lint-ignore no-explicit-any
+  f: (...args: any[]) => Tensor,
+  primals: unknown[],
+  where: string,
+): [Tensor, (g: Tensor) => unknown[]] {
+  const trace = new Trace("reverse");
+  const rebuilds: ((leaves: Tensor[]) => unknown)[] = [];
+  const leafNodes: Node[] = [];
+  const leafValues: Tensor[] = [];
+  const traced = primals.map((p) => {
+    const [leaves, rebuild] = flatten(p, where);
+    rebuilds.push(rebuild);
+    return rebuild(leaves.map((leaf) => {
+      const box = traceLeaf(trace, leaf);
+      leafNodes.push(box.node!);
+      leafValues.push(leaf);
+      return box;
+    }));
+  });
+  const out = f(...traced);
+  if (!isLeaf(out)) {
+    throw new TypeError(`${where}: the function returned ${describe(out)}, not a Tensor`);
+  }
+  const value = out instanceof Traced && out.trace === trace ? out.value : out;
+  const pullback = (g: Tensor): unknown[] => {
+    const cotangents = out instanceof Traced && out.trace === trace
+      ? backward(trace, out, g, leafNodes, add)
+      : [];
+    const grads = leafValues.map((leaf, i) => cotangents[i] ?? zerosLike(leaf));
+    let offset = 0;
+    return rebuilds.map((rebuild, i) => {
+      const n = flatten(primals[i], where)[0].length;
+      offset += n;
+      return rebuild(grads.slice(offset - n, offset));
+    });
+  };
+  return [value, pullback];
+}
+
+function checkArgnum(where: string, argnum: number, args: unknown[]): void {
+  if (!Number.isInteger(argnum) || argnum < 0 || argnum >= args.length) {
+    throw new RangeError(
+      `${where}: argnum ${argnum} is out of range for a call with ${args.length} argument(s)`,
+    );
+  }
+}
+
+function unitCotangent(where: string, value: Tensor): Tensor {
+  const s = shapeOf(value);
+  if (s === undefined) return 1;
+  if (s[0] === 1 && s[1] === 1) return Matrix.full(1, 1, 1);
+  throw new TypeError(
+    `${where}: the function must return a scalar (a number or a 1x1 matrix), got a ` +
+      `${s[0]}x${s[1]} matrix; reduce it with sum() or mean(), or use vjp()`,
+  );
+}
+
+/**
+ * `valueAndGrad(f, argnum)` returns a function that evaluates `f` and its gradient with
+ * respect to argument `argnum` in one pass: `[f(...args), ∇f]`.
+ *
+ * @example
+ * ```ts
+ * import { add, mul, valueAndGrad, type Tensor } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const f = (x: Tensor) => add(mul(3, mul(x, x)), 7); // 3x² + 7
+ * assert.deepEqual(valueAndGrad(f)(2), [19, 12]);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function valueAndGrad<A extends any[], N extends number = 0>(
+  f: (...args: A) => Tensor,
+  argnum: N = 0 as N,
+): (...args: A) => [Value, Grad<A[N]>] {
+  return (...args: A) => {
+    checkArgnum("grad", argnum, args);
+    const [value, pullback] = linearize(
+      (x: unknown) => f(...(args.map((a, i) => i === argnum ? x : a) as A)),
+      [args[argnum]],
+      "grad",
+    );
+    const gradient = pullback(unitCotangent("grad", value))[0] as Grad<A[N]>;
+    return [value as Value, gradient];
+  };
+}
+
+/**
+ * `grad(f, argnum)` returns a function with `f`'s arguments that computes the gradient of
+ * the scalar `f` with respect to argument `argnum`, which may be a number, a matrix, or
+ * arrays / plain objects nesting them; the gradient has the same structure.
+ *
+ * @example The chain rule on f(x) = 3x² + 7, and a second derivative
+ * ```ts
+ * import { add, grad, mul, type Tensor } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const f = (x: Tensor) => add(mul(3, mul(x, x)), 7);
+ * assert.equal(grad(f)(2), 12); // 6x
+ * assert.equal(grad(grad(f))(2), 6);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function grad<A extends any[], N extends number = 0>(
+  f: (...args: A) => Tensor,
+  argnum: N = 0 as N,
+): (...args: A) => Grad<A[N]> {
+  const vg = valueAndGrad(f, argnum);
+  return (...args: A) => vg(...args)[1];
+}
+
+/**
+ * `vjp(f, ...primals)` evaluates `f` and returns `[value, pullback]`, where `pullback(u)`
+ * gives, for each primal, the vector-Jacobian product `uᵀ J` (shaped like that primal).
+ *
+ * @example
+ * ```ts
+ * import { Matrix, mul, vjp } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const [y, pullback] = vjp((a, b) => mul(a, b), Matrix.from([[1, 2]]), 3);
+ * assert.deepEqual((y as Matrix).toArray(), [[3, 6]]);
+ * const [da, db] = pullback(Matrix.from([[1, 1]]));
+ * assert.deepEqual([(da as Matrix).toArray(), db], [[[3, 3]], 3]);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function vjp<A extends any[]>(
+  f: (...args: A) => Tensor,
+  ...primals: A
+): [Value, (cotangent: Tensor) => { [K in keyof A]: Grad<A[K]> }] {
+  const [value, pullback] = linearize(f, primals, "vjp");
+  return [value as Value, (u) => {
+    const want = shapeOf(value), got = shapeOf(u);
+    if (want?.[0] !== got?.[0] || want?.[1] !== got?.[1]) {
+      throw new TypeError(
+        `vjp: the cotangent's shape ${got ? got.join("x") : "scalar"} differs from the ` +
+          `output's ${want ? want.join("x") : "scalar"}`,
+      );
+    }
+    return pullback(u) as { [K in keyof A]: Grad<A[K]> };
+  }];
+}
+
+/**
+ * `jvp(f, primals, tangents)` evaluates `f` at `primals` and, in the same forward pass, the
+ * Jacobian-vector product `J · tangents`: returns `[value, tangent]`.
+ *
+ * @example
+ * ```ts
+ * import { jvp, mul, type Tensor } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * // d/dt (x·y) along (dx, dy) = (1, 0) at (3, 4) is y = 4
+ * assert.deepEqual(jvp((x: Tensor, y: Tensor) => mul(x, y), [3, 4], [1, 0]), [12, 4]);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function jvp<A extends any[]>(
+  f: (...args: A) => Tensor,
+  primals: A,
+  tangents: { [K in keyof A]: Grad<A[K]> | A[K] },
+): [Value, Value] {
+  if (!Array.isArray(primals) || !Array.isArray(tangents) || primals.length !== tangents.length) {
+    throw new TypeError("jvp: primals and tangents must be arrays of the same length");
+  }
+  const trace = new Trace("forward");
+  const traced = primals.map((p, i) => {
+    const [leaves, rebuild] = flatten(p, "jvp");
+    const [tleaves] = flatten(tangents[i], "jvp");
+    if (tleaves.length !== leaves.length) {
+      throw new TypeError(`jvp: tangent ${i} does not have the structure of primal ${i}`);
+    }
+    return rebuild(leaves.map((leaf, j) => {
+      const ps = shapeOf(leaf), ts = shapeOf(tleaves[j]);
+      if (ps?.[0] !== ts?.[0] || ps?.[1] !== ts?.[1]) {
+        throw new TypeError(
+          `jvp: a tangent of argument ${i} has shape ${ts ? ts.join("x") : "scalar"} but its ` +
+            `primal has ${ps ? ps.join("x") : "scalar"}`,
+        );
+      }
+      return traceTangent(trace, leaf, tleaves[j]);
+    }));
+  });
+  const out = f(...(traced as A));
+  if (out instanceof Traced && out.trace === trace) {
+    return [out.value as Value, out.tangent as Value];
+  }
+  return [out as Value, zerosLike(out)];
+}
