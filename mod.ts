@@ -21,3 +21,5 @@ export {
   transpose,
 } from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
+export { createRng, type Rng } from "./lib/nn/rng.ts";
+export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";

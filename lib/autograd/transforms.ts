@@ -144,15 +144,15 @@ function unitCotangent(where: string, value: Tensor): Tensor {
 export function valueAndGrad<A extends any[], N extends number = 0>(
   f: (...args: A) => Tensor,
   argnum: N = 0 as N,
-): (...args: A) => [Value, Grad<A[N]>] {
-  return (...args: A) => {
+): <B extends A>(...args: B) => [Value, Grad<B[N]>] {
+  return <B extends A>(...args: B) => {
     checkArgnum("grad", argnum, args);
     const [value, pullback] = linearize(
       (x: unknown) => f(...(args.map((a, i) => i === argnum ? x : a) as A)),
       [args[argnum]],
       "grad",
     );
-    const gradient = pullback(unitCotangent("grad", value))[0] as Grad<A[N]>;
+    const gradient = pullback(unitCotangent("grad", value))[0] as Grad<B[N]>;
     return [value as Value, gradient];
   };
 }
@@ -175,9 +175,9 @@ export function valueAndGrad<A extends any[], N extends number = 0>(
 export function grad<A extends any[], N extends number = 0>(
   f: (...args: A) => Tensor,
   argnum: N = 0 as N,
-): (...args: A) => Grad<A[N]> {
+): <B extends A>(...args: B) => Grad<B[N]> {
   const vg = valueAndGrad(f, argnum);
-  return (...args: A) => vg(...args)[1];
+  return <B extends A>(...args: B) => vg(...args)[1];
 }
 
 /**
