@@ -1,0 +1,318 @@
+// Tests for lib/data (CSV loading, the HTRU2 download and balancing) and lib/_fs.ts.
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { strToU8, zipSync } from "npm:fflate@0.8.3";
+import { writeFileAtomic } from "../lib/_fs.ts";
+import { DataError, loadLabeledCsv, oneHot, parseLabeledCsv } from "../lib/data/csv.ts";
+import { balanceHtru2, ensurePulsarData, PULSAR_COLUMNS } from "../lib/data/htru2.ts";
+
+const PULSARS_CSV = new URL("../../shared/data/pulsars_tuned.csv", import.meta.url);
+const HTRU2_CSV = new URL("../../shared/data/HTRU_2.csv", import.meta.url);
+
+/** Reads a shared data file, failing (never skipping) with where it looked. */
+async function readShared(url: URL): Promise<string> {
+  try {
+    return await Deno.readTextFile(url);
+  } catch (e) {
+    assert.fail(`Missing test data: looked for ${fileURLToPath(url)} (${(e as Error).message})`);
+  }
+}
+
+/** Runs `fn` with a temporary directory that is removed afterwards. */
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "denograd_data_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs `fn` against a local HTTP server that answers every request with `respond()`. */
+async function withServer(
+  respond: () => Response,
+  fn: (url: string, requests: () => number) => Promise<void>,
+): Promise<void> {
+  let count = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => (count++, respond()),
+  );
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}/htru2.zip`, () => count);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+function zipResponse(bytes: Uint8Array): Response {
+  return new Response(new Uint8Array(bytes), { headers: { "content-type": "application/zip" } });
+}
+
+/** Asserts `promise` rejects with a DataError whose message contains every part. */
+async function assertDataError(promise: Promise<unknown>, ...parts: string[]): Promise<void> {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof DataError, `expected a DataError, got ${e}`);
+    for (const part of parts) assert.ok(e.message.includes(part), `${part} in: ${e.message}`);
+    return true;
+  });
+}
+
+Deno.test("loadLabeledCsv reads the shared pulsar file: 3,278 rows, 8 features, balanced", async () => {
+  await readShared(PULSARS_CSV);
+  const data = await loadLabeledCsv(PULSARS_CSV);
+  assert.deepEqual(data.X.shape, [3278, 8]);
+  assert.deepEqual(data.featureNames, PULSAR_COLUMNS.slice(0, 8));
+  assert.equal(data.labelName, "label");
+  assert.deepEqual(data.classes, [0, 1]);
+  assert.equal(data.labels.filter((l) => l === 1).length, 1639);
+  assert.equal(data.labels.filter((l) => l === 0).length, 1639);
+  assert.deepEqual(data.X.toArray()[0], [
+    102.50781,
+    58.88243,
+    0.46532,
+    -0.51509,
+    1.67726,
+    14.86015,
+    10.57649,
+    127.39358,
+  ]);
+  assert.ok(data.X.data.every(Number.isFinite));
+});
+
+Deno.test("loadLabeledCsv puts X in shared memory when asked", async () => {
+  await readShared(PULSARS_CSV);
+  assert.equal((await loadLabeledCsv(PULSARS_CSV, { shared: true })).X.isShared, true);
+  assert.equal((await loadLabeledCsv(PULSARS_CSV)).X.isShared, false);
+});
+
+Deno.test("parseLabeledCsv takes the label column by name", () => {
+  const data = parseLabeledCsv("y, a, b\n1, 2, 3\n0, 5, 6\n2, 8, 9\n", { label: "y" });
+  assert.deepEqual(data.X.toArray(), [[2, 3], [5, 6], [8, 9]]);
+  assert.deepEqual([...data.labels], [1, 0, 2]);
+  assert.deepEqual(data.featureNames, ["a", "b"]);
+  assert.equal(data.labelName, "y");
+  assert.deepEqual(data.classes, [0, 1, 2]);
+});
+
+Deno.test("parseLabeledCsv accepts exponents, signs, blank lines and a BOM", () => {
+  const data = parseLabeledCsv("\ufeffa,label\n-1.5e2,0\n\n+.25,1\n\n");
+  assert.deepEqual(data.X.toArray(), [[-150], [0.25]]);
+  assert.deepEqual([...data.labels], [0, 1]);
+});
+
+Deno.test("parseLabeledCsv reads headerless text given column names, counting lines from 1", () => {
+  const data = parseLabeledCsv("1,0\n2,1\n", { header: ["x", "label"] });
+  assert.deepEqual(data.X.toArray(), [[1], [2]]);
+  assert.throws(
+    () => parseLabeledCsv("1,0\nx,1\n", { header: ["x", "label"], source: "h.csv" }),
+    /h\.csv, line 2, column "x": value "x" is not a number/,
+  );
+});
+
+Deno.test("oneHot gives the pulsar targets [label == 0, label == 1]", async () => {
+  await readShared(PULSARS_CSV);
+  const { labels } = await loadLabeledCsv(PULSARS_CSV);
+  const Y = oneHot(labels, 2, { shared: true });
+  assert.deepEqual(Y.shape, [3278, 2]);
+  assert.equal(Y.isShared, true);
+  for (let i = 0; i < labels.length; i++) {
+    assert.deepEqual(
+      [Y.data[2 * i], Y.data[2 * i + 1]],
+      [Number(labels[i] === 0), Number(labels[i] === 1)],
+    );
+  }
+});
+
+Deno.test("oneHot rejects labels outside [0, numClasses) and empty labels", () => {
+  assert.throws(() => oneHot([0, 2], 2), RangeError, "label 2 at index 1 is outside [0, 2)");
+  assert.throws(() => oneHot([0, -1], 2), RangeError, "label -1 at index 1");
+  assert.throws(() => oneHot([0.5], 2), RangeError, "label 0.5 at index 0");
+  assert.throws(() => oneHot([], 2), RangeError, "labels is empty");
+  assert.throws(() => oneHot([0], 0), RangeError, "numClasses must be a positive integer");
+});
+
+Deno.test("loadLabeledCsv errors name the file, line, column and value", async (t) => {
+  await withTempDir(async (dir) => {
+    const cases: [name: string, text: string, parts: string[], label?: string][] = [
+      ["empty file", "", ["the file is empty"]],
+      ["blank file", "\n\n", ["the file is empty"]],
+      ["header-only file", "a,b,label\n", ["header but no data rows"]],
+      ["ragged row", "a,b,label\n1,2,0\n1,2\n", ["line 3", "expected 3 cells", "found 2"]],
+      ["long row", "a,b,label\n1,2,0,9\n", ["line 2", "expected 3 cells", "found 4"]],
+      ["non-numeric cell", "a,b,label\n1,2,0\n1, abc ,1\n", ["line 3", 'column "b"', '"abc"']],
+      ["hex cell", "a,b,label\n0x1F,2,0\n", ["line 2", 'column "a"', '"0x1F" is not a number']],
+      ["NaN cell", "a,b,label\n1,NaN,0\n", ["line 2", 'column "b"', '"NaN" is not a finite']],
+      ["Infinity cell", "a,b,label\n-Infinity,1,0\n", ['column "a"', '"-Infinity"', "finite"]],
+      ["overflowing cell", "a,b,label\n1e999,1,0\n", ['column "a"', '"1e999"', "finite"]],
+      ["empty cell", "a,b,label\n1,2,0\n1, ,1\n", ["line 3", 'column "b"', "the cell is empty"]],
+      ["empty label", "a,b,label\n1,2,\n", ["line 2", 'column "label"', "empty"]],
+      ["unknown label", "a,b,label\n1,2,0\n", ['no column is named "y"', "a, b, label"], "y"],
+      ["negative label", "a,b,label\n1,2,0\n1,2,-1\n", ["line 3", 'column "label"', '"-1"']],
+      ["fractional label", "a,b,label\n1,2,0.5\n", ["line 2", 'column "label"', '"0.5"']],
+      ["single class", "a,b,label\n1,2,1\n3,4,1\n", ['column "label"', "single class (1)"]],
+      ["duplicate column", "a,a,label\n1,2,0\n", ['column "a" appears twice']],
+      ["label only", "label\n0\n1\n", ["expected feature columns and a label column"]],
+      ["broken quoting", 'a,b,label\n1,"2,0\n', ["Quote Not Closed"]],
+    ];
+    for (const [name, text, parts, label] of cases) {
+      await t.step(name, async () => {
+        const path = `${dir}/${name.replaceAll(" ", "_")}.csv`;
+        await Deno.writeTextFile(path, text);
+        await assertDataError(loadLabeledCsv(path, { label }), path, ...parts);
+      });
+    }
+    await t.step("missing file", async () => {
+      const path = `${dir}/nowhere.csv`;
+      await assertDataError(loadLabeledCsv(path), path, "file not found");
+    });
+  });
+});
+
+Deno.test("balanceHtru2 keeps every pulsar and a seeded half of non-pulsars, in file order", async () => {
+  const text = await readShared(HTRU2_CSV);
+  const source = text.trim().split("\n").map((line) => line.split(",").map(Number).join(","));
+  const csv = balanceHtru2(text, { seed: 0 });
+  assert.equal(csv, balanceHtru2(text, { seed: 0 }), "same seed, same file");
+  assert.notEqual(csv, balanceHtru2(text, { seed: 1 }), "another seed, other rows");
+
+  const [header, ...rows] = csv.trim().split("\n");
+  assert.equal(header, PULSAR_COLUMNS.join(","));
+  assert.equal(rows.length, 3278);
+  assert.equal(rows.filter((r) => r.endsWith(",1")).length, 1639);
+  assert.equal(rows.filter((r) => r.endsWith(",0")).length, 1639);
+  let at = -1;
+  for (const row of rows) {
+    const found = source.indexOf(row, at + 1);
+    assert.ok(found > at, `row ${row} is not in HTRU_2.csv after line ${at + 1}`);
+    at = found;
+  }
+});
+
+Deno.test("balanceHtru2 says what differs from the expected HTRU2", async (t) => {
+  const text = await readShared(HTRU2_CSV);
+  const lines = text.trim().split("\n");
+  let kept = 0;
+  const cases: [name: string, text: string, message: string][] = [
+    ["too few rows", lines.slice(1).join("\n"), "expected 17,898 rows, found 17897"],
+    ["a header", [PULSAR_COLUMNS.join(","), ...lines].join("\n"), 'line 1, column "ip_mean"'],
+    ["a missing column", lines.map((l) => l.slice(l.indexOf(",") + 1)).join("\n"), "found 8"],
+    ["other labels", lines.map((l) => l.replace(/,1$/, ",2")).join("\n"), "must be 0 or 1"],
+    [
+      "too few pulsars",
+      lines.map((l) => l.endsWith(",1") && kept++ >= 9 ? l.replace(/,1$/, ",0") : l).join("\n"),
+      "expected 1,639 pulsars (label 1), found 9",
+    ],
+    [
+      "a non-finite cell",
+      lines.map((l, i) => i === 99 ? `NaN${l.slice(3)}` : l).join("\n"),
+      "line 100",
+    ],
+  ];
+  for (const [name, bad, message] of cases) {
+    await t.step(`rejects ${name}`, () => {
+      assert.throws(() => balanceHtru2(bad, { source: "x.csv" }), (e) => {
+        assert.ok(e instanceof DataError && e.message.startsWith("x.csv"), String(e));
+        assert.ok(e.message.includes(message), `${message} in: ${e.message}`);
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("ensurePulsarData downloads, balances and writes the pulsar CSV once", async () => {
+  const zip = zipSync({ "HTRU_2.csv": strToU8(await readShared(HTRU2_CSV)) });
+  await withServer(() => zipResponse(zip), async (url, requests) => {
+    await withTempDir(async (dir) => {
+      const path = `${dir}/data/pulsars_tuned.csv`;
+      let last = 0;
+      assert.equal(
+        await ensurePulsarData(path, { url, seed: 7, onProgress: (n) => last = n }),
+        true,
+      );
+      assert.equal(last, zip.length, "progress reaches the whole zip");
+      assert.deepEqual([...Deno.readDirSync(`${dir}/data`)].map((e) => e.name), [
+        "pulsars_tuned.csv",
+      ]);
+
+      const data = await loadLabeledCsv(path);
+      assert.deepEqual(data.X.shape, [3278, 8]);
+      assert.equal(data.labels.filter((l) => l === 1).length, 1639);
+      assert.equal(data.labels.filter((l) => l === 0).length, 1639);
+      const source = new Set(
+        (await readShared(HTRU2_CSV)).trim().split("\n").map((l) =>
+          l.split(",").map(Number).join()
+        ),
+      );
+      const rows = data.X.toArray();
+      for (let i = 0; i < rows.length; i++) {
+        const row = [...rows[i], data.labels[i]].join();
+        assert.ok(source.has(row), `output row ${i + 2} (${row}) is not in HTRU_2.csv`);
+      }
+
+      const written = await Deno.readTextFile(path);
+      assert.equal(await ensurePulsarData(path, { url }), false, "an existing file is kept");
+      assert.equal(requests(), 1);
+      assert.equal(await ensurePulsarData(path, { url, seed: 7, force: true }), true);
+      assert.equal(requests(), 2);
+      assert.equal(await Deno.readTextFile(path), written, "same seed, same file");
+    });
+  });
+});
+
+Deno.test("ensurePulsarData fails clearly and leaves no file on a bad download", async (t) => {
+  const csv = strToU8(await readShared(HTRU2_CSV));
+  const zip = zipSync({ "HTRU_2.csv": csv });
+  const cases: [name: string, respond: () => Response, parts: string[]][] = [
+    ["HTTP 404", () => new Response("not here", { status: 404 }), ["HTTP 404", "Not Found"]],
+    ["an HTML page", () => new Response("<html>Moved</html>"), ["not a valid zip archive"]],
+    ["a truncated zip", () => zipResponse(zip.slice(0, zip.length >> 1)), ["not a valid zip"]],
+    ["an empty body", () => zipResponse(new Uint8Array()), ["not a valid zip archive"]],
+    [
+      "a zip without HTRU_2.csv",
+      () => zipResponse(zipSync({ "Readme.txt": strToU8("hi") })),
+      ["no HTRU_2.csv", "Readme.txt"],
+    ],
+    [
+      "a zip with part of the rows",
+      () => zipResponse(zipSync({ "HTRU_2.csv": csv.slice(0, 10_000) })),
+      ["HTRU_2.csv in"],
+    ],
+  ];
+  for (const [name, respond, parts] of cases) {
+    await t.step(name, async () => {
+      await withServer(respond, async (url) => {
+        await withTempDir(async (dir) => {
+          await assertDataError(ensurePulsarData(`${dir}/pulsars.csv`, { url }), url, ...parts);
+          assert.deepEqual([...Deno.readDirSync(dir)], [], "the output directory is empty");
+        });
+      });
+    });
+  }
+  await t.step("an unreachable server", async () => {
+    await withTempDir(async (dir) => {
+      const url = "http://127.0.0.1:9/htru2.zip"; // the discard port: nothing listens
+      await assertDataError(ensurePulsarData(`${dir}/p.csv`, { url }), `Download of ${url} failed`);
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+    });
+  });
+});
+
+Deno.test("writeFileAtomic creates the directory, replaces the file and leaves no temp file", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/results/metrics.json`;
+    await writeFileAtomic(path, "one");
+    await writeFileAtomic(path, new Uint8Array([116, 119, 111]));
+    assert.equal(await Deno.readTextFile(path), "two");
+    assert.deepEqual([...Deno.readDirSync(`${dir}/results`)].map((e) => e.name), ["metrics.json"]);
+  });
+});
+
+Deno.test("writeFileAtomic removes its temp file when the rename fails", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/taken/inner`, { recursive: true }); // a non-empty directory
+    await assert.rejects(writeFileAtomic(`${dir}/taken`, "data"));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["taken"]);
+  });
+});

@@ -1,0 +1,114 @@
+// Tests for the seeded random number generator in lib/nn/rng.ts.
+
+import assert from "node:assert/strict";
+import { createRng } from "../lib/nn/rng.ts";
+
+const DRAWS = 100_000;
+
+Deno.test("createRng matches reference xoshiro128** with splitmix32 seeding", () => {
+  // From a C build of the reference xoshiro128** (prng.di.unimi.it) seeded the same way;
+  // each value is next() * 2^53.
+  const expected: Record<number, number[]> = {
+    0: [7012616845213313, 7631326714217158, 40032159940476, 8081622477131230],
+    42: [6730563447611658, 1740902257141272, 4498207668652390, 5625954012590339],
+    [-1]: [4722092220464584, 7040359959453220, 8658076481031742, 5003892694771945],
+    4294967296: [7210669248878125, 6177837845640287, 8772845560468367, 5783725088530624],
+  };
+  for (const [seed, values] of Object.entries(expected)) {
+    const rng = createRng(Number(seed));
+    assert.deepEqual(values.map(() => rng.next() * 2 ** 53), values, `seed ${seed}`);
+  }
+});
+
+Deno.test("createRng gives the same sequence bit for bit for the same seed", () => {
+  const draw = (seed: number) => {
+    const rng = createRng(seed);
+    const out: number[] = [];
+    for (let i = 0; i < 1000; i++) out.push(rng.next(), rng.normal(), rng.randint(7));
+    return out;
+  };
+  assert.deepEqual(draw(123), draw(123));
+  assert.notDeepEqual(draw(123), draw(124));
+});
+
+Deno.test("createRng seeds that differ only above 32 bits give different sequences", () => {
+  assert.notEqual(createRng(5).next(), createRng(5 + 2 ** 32).next());
+  assert.notEqual(createRng(0).next(), createRng(-(2 ** 32)).next());
+});
+
+Deno.test("createRng rejects a seed that is not a finite integer", () => {
+  for (const seed of [NaN, Infinity, -Infinity, 1.5, "1" as unknown as number]) {
+    assert.throws(() => createRng(seed), RangeError, String(seed));
+  }
+});
+
+Deno.test("next is uniform on [0, 1)", () => {
+  const rng = createRng(1);
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < DRAWS; i++) {
+    const u = rng.next();
+    assert.ok(u >= 0 && u < 1, `draw ${u} is outside [0, 1)`);
+    sum += u;
+    sumSq += u * u;
+  }
+  const mean = sum / DRAWS;
+  assert.ok(Math.abs(mean - 0.5) < 0.005, `mean ${mean}`);
+  assert.ok(Math.abs(sumSq / DRAWS - mean * mean - 1 / 12) < 0.003, "variance");
+});
+
+Deno.test("normal has mean 0 and variance 1 over 100k draws", () => {
+  const rng = createRng(2);
+  let sum = 0;
+  let sumSq = 0;
+  let beyond2 = 0;
+  for (let i = 0; i < DRAWS; i++) {
+    const z = rng.normal();
+    assert.ok(Number.isFinite(z));
+    sum += z;
+    sumSq += z * z;
+    if (Math.abs(z) > 2) beyond2++;
+  }
+  const mean = sum / DRAWS;
+  const variance = sumSq / DRAWS - mean * mean;
+  assert.ok(Math.abs(mean) < 0.015, `mean ${mean}`);
+  assert.ok(Math.abs(variance - 1) < 0.02, `variance ${variance}`);
+  // P(|Z| > 2) = 0.0455 for a standard normal.
+  assert.ok(Math.abs(beyond2 / DRAWS - 0.0455) < 0.004, `tail fraction ${beyond2 / DRAWS}`);
+});
+
+Deno.test("randint stays in [0, n) and is uniform", () => {
+  const rng = createRng(3);
+  const n = 10;
+  const counts = new Array(n).fill(0);
+  for (let i = 0; i < DRAWS; i++) {
+    const k = rng.randint(n);
+    assert.ok(Number.isInteger(k) && k >= 0 && k < n, `draw ${k}`);
+    counts[k]++;
+  }
+  // Chi-square with 9 degrees of freedom: 27.9 is the 0.999 quantile.
+  const expected = DRAWS / n;
+  const chi2 = counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
+  assert.ok(chi2 < 27.9, `chi-square ${chi2} for counts ${counts}`);
+});
+
+Deno.test("randint handles the extremes of n", () => {
+  const rng = createRng(4);
+  for (let i = 0; i < 100; i++) assert.equal(rng.randint(1), 0);
+  let big = 0;
+  for (let i = 0; i < 100; i++) {
+    const k = rng.randint(2 ** 32);
+    assert.ok(Number.isInteger(k) && k >= 0 && k < 2 ** 32);
+    big = Math.max(big, k);
+  }
+  assert.ok(big > 2 ** 31, "draws reach the upper half");
+  // Just above 2^31 half the outputs are rejected: still correct and in range.
+  for (let i = 0; i < 100; i++) assert.ok(rng.randint(2 ** 31 + 1) <= 2 ** 31);
+});
+
+Deno.test("randint rejects n that is not an integer from 1 to 2^32", () => {
+  const rng = createRng(0);
+  for (const n of [0, -1, 1.5, NaN, Infinity, 2 ** 32 + 1]) {
+    assert.throws(() => rng.randint(n), RangeError, `got ${n}`);
+  }
+});
