@@ -21,5 +21,38 @@ export {
   transpose,
 } from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
+export { toDot } from "./lib/autograd/graph.ts";
 export { createRng, type Rng } from "./lib/nn/rng.ts";
 export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";
+export {
+  type ClassificationMetrics,
+  classificationMetrics,
+  type PerClass,
+  predictClasses,
+} from "./lib/nn/metrics.ts";
+export { parseModel, type SavedModel, serializeModel } from "./lib/nn/model_io.ts";
+export {
+  fitStandardizer,
+  type Split,
+  standardize,
+  type Standardizer,
+  stratifiedSplit,
+  takeRows,
+} from "./lib/data/preprocess.ts";
+export { type LossEntry, train, type TrainOptions, type TrainResult } from "./lib/train/train.ts";
+export {
+  DataError,
+  type LabeledData,
+  type LoadCsvOptions,
+  loadLabeledCsv,
+  oneHot,
+  type ParseCsvOptions,
+  parseLabeledCsv,
+} from "./lib/data/csv.ts";
+export {
+  ensurePulsarData,
+  type EnsurePulsarDataOptions,
+  HTRU2_URL,
+  type ProgressCallback,
+  PULSAR_COLUMNS,
+} from "./lib/data/htru2.ts";

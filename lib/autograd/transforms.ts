@@ -29,12 +29,21 @@ function isLeaf(x: unknown): x is Tensor {
   return typeof x === "number" || x instanceof Matrix || x instanceof Traced;
 }
 
-/** Leaves of a tree in a fixed order, with a function that rebuilds the tree from new leaves. */
-function flatten(tree: unknown, where: string): [Tensor[], (leaves: Tensor[]) => unknown] {
+/**
+ * @internal Leaves of a tree in a fixed order, with a function that rebuilds the tree from new
+ * leaves, and each leaf's path from `root` (e.g. `weights[2]`, for messages and graph labels).
+ */
+export function flatten(
+  tree: unknown,
+  where: string,
+  root = "argument",
+): [Tensor[], (leaves: Tensor[]) => unknown, string[]] {
   const leaves: Tensor[] = [];
+  const paths: string[] = [];
   const visit = (x: unknown, path: string): (next: () => Tensor) => unknown => {
     if (isLeaf(x)) {
       leaves.push(x);
+      paths.push(path);
       return (next) => next();
     }
     if (Array.isArray(x)) {
@@ -51,11 +60,11 @@ function flatten(tree: unknown, where: string): [Tensor[], (leaves: Tensor[]) =>
         "plain objects of them",
     );
   };
-  const build = visit(tree, "argument");
+  const build = visit(tree, root);
   return [leaves, (values) => {
     let i = 0;
     return build(() => values[i++]);
-  }];
+  }, paths];
 }
 
 function describe(x: unknown): string {

@@ -1,0 +1,124 @@
+// Saving and loading MLP weights as JSON that round-trips every double exactly.
+
+import { Matrix } from "../matrix.ts";
+import { checkSizes } from "./mlp.ts";
+
+/** A trained MLP as stored on disk: the layer sizes and the weight list. */
+export interface SavedModel {
+  /** Layer sizes, inputs first, e.g. `[8, 25, 10, 2]`. */
+  sizes: number[];
+  /** `[W1, b1, W2, b2, ...]` as produced by `initMLP` and training. */
+  params: Matrix[];
+}
+
+/**
+ * The MLP as JSON text `{"sizes": [...], "params": [W1, b1, ...]}`, each matrix a list of
+ * rows, one row per line. Numbers are written in JavaScript's shortest round-trip form (and
+ * `-0` as `-0`), so {@linkcode parseModel} restores every bit; nothing else is written (no
+ * timestamps or run details), so equal weights give byte-equal text.
+ *
+ * @throws {TypeError} If `params` does not match the shapes `sizes` implies.
+ * @throws {RangeError} If a weight is NaN or infinite (JSON cannot hold it).
+ *
+ * @example Save and reload
+ * ```ts
+ * import { createRng, initMLP, parseModel, serializeModel } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const params = initMLP([2, 3, 2], createRng(0));
+ * const text = serializeModel([2, 3, 2], params);
+ * const model = parseModel(text, "model.json");
+ * assert.deepEqual(model.params.map((m) => m.data), params.map((m) => m.data));
+ * assert.equal(serializeModel(model.sizes, model.params), text);
+ * ```
+ */
+export function serializeModel(sizes: readonly number[], params: readonly Matrix[]): string {
+  checkParams(sizes, params, "serializeModel");
+  const number = (v: number, where: string) => {
+    if (!Number.isFinite(v)) {
+      throw new RangeError(`serializeModel: ${where} is ${v}; only finite weights can be saved`);
+    }
+    return Object.is(v, -0) ? "-0" : String(v);
+  };
+  const matrices = params.map((m, p) => {
+    const rows = m.toArray().map((row, i) =>
+      `      [${row.map((v, j) => number(v, `params[${p}] (${i}, ${j})`)).join(", ")}]`
+    );
+    return `    [\n${rows.join(",\n")}\n    ]`;
+  });
+  return `{\n  "sizes": [${sizes.join(", ")}],\n  "params": [\n${matrices.join(",\n")}\n  ]\n}\n`;
+}
+
+/**
+ * Reads a model written by {@linkcode serializeModel}.
+ *
+ * @param source Names the text in error messages, usually its file name.
+ * @throws {SyntaxError} If the text is not JSON.
+ * @throws {TypeError} If it is not `{sizes, params}` with shapes that fit together.
+ *
+ * @example Errors name the file and what is wrong
+ * ```ts
+ * import { parseModel } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => parseModel('{"sizes": [2, 1]}', "m.json"), /m.json: "params" must be/);
+ * ```
+ */
+export function parseModel(text: string, source = "model text"): SavedModel {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SyntaxError(`${source}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+  const fail = (why: string): never => {
+    throw new TypeError(`${source}: ${why}`);
+  };
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    fail('expected an object with "sizes" and "params"');
+  }
+  const { sizes, params } = json as { sizes?: unknown; params?: unknown };
+  if (!Array.isArray(sizes) || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
+    fail(`"sizes" must be a list of positive integers, got ${JSON.stringify(sizes)}`);
+  }
+  const layerSizes = sizes as number[];
+  if (layerSizes.length < 2) fail(`"sizes" needs at least two layers, got [${layerSizes}]`);
+  if (!Array.isArray(params)) {
+    fail(`"params" must be a list of matrices (lists of rows), got ${typeof params}`);
+  }
+  const matrices = (params as unknown[]).map((rows, p) => {
+    if (!Array.isArray(rows) || rows.length === 0) {
+      fail(`params[${p}] must be a non-empty list of rows`);
+    }
+    for (const [i, row] of (rows as unknown[]).entries()) {
+      if (!Array.isArray(row) || !row.every((v) => typeof v === "number")) {
+        fail(`params[${p}] row ${i} must be a list of numbers`);
+      }
+    }
+    try {
+      return Matrix.from(rows as number[][]);
+    } catch (e) {
+      return fail(`params[${p}]: ${(e as Error).message}`);
+    }
+  });
+  try {
+    checkParams(layerSizes, matrices, "parseModel");
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  return { sizes: layerSizes, params: matrices };
+}
+
+/** Checks that `params` is `[W1, b1, ...]` with `Wl` (sizes[l] × sizes[l-1]), `bl` (sizes[l] × 1). */
+function checkParams(sizes: readonly number[], params: readonly Matrix[], where: string): void {
+  checkSizes(sizes);
+  const expected = sizes.slice(1).flatMap((out, l) => [[out, sizes[l]], [out, 1]]);
+  const shapes = params.map((m) => m.shape);
+  if (JSON.stringify(shapes) !== JSON.stringify(expected)) {
+    throw new TypeError(
+      `${where}: sizes [${sizes}] need parameter shapes ${fmt(expected)}, got ${fmt(shapes)}`,
+    );
+  }
+}
+
+function fmt(shapes: number[][]): string {
+  return `[${shapes.map(([r, c]) => `${r}x${c}`).join(", ")}]`;
+}

@@ -1,0 +1,94 @@
+// A training worker's entry point: loads the loss module, then computes its shards each step.
+
+/// <reference lib="deno.worker" />
+
+import {
+  type Buffers,
+  describeError,
+  DONE,
+  type FromWorker,
+  GEN,
+  importLoss,
+  RUNNING,
+  ShardRunner,
+  SPIN_MS,
+  STOP,
+  type ToWorker,
+} from "./_shard.ts";
+
+const post = (message: FromWorker) => self.postMessage(message);
+// Clears this worker's running flag; set once the control block arrives.
+let checkOut = () => {};
+
+// A worker that ends itself stops at once and the main thread gets no event, so it would wait
+// for this worker forever: report first, then leave.
+const close = self.close.bind(self);
+self.close = () => {
+  post({ type: "fault", message: "the worker called self.close()" });
+  checkOut();
+  close();
+};
+const exit = Deno.exit;
+try {
+  Object.defineProperty(Deno, "exit", {
+    value: (code?: number) => {
+      post({ type: "fault", message: `the worker called Deno.exit(${code ?? ""})` });
+      checkOut();
+      return exit(code);
+    },
+  });
+} catch {
+  // A runtime that freezes Deno.exit: nothing to guard.
+}
+
+self.onmessage = async (event: MessageEvent<ToWorker>) => {
+  const { index, threads, buffers, loss } = event.data;
+  const control = buffers.control;
+  checkOut = () => {
+    Atomics.store(control, RUNNING + index, 0);
+    Atomics.notify(control, RUNNING + index);
+  };
+  let runner: ShardRunner;
+  try {
+    runner = new ShardRunner(buffers, await importLoss(loss), `train worker ${index}`);
+  } catch (e) {
+    post({ type: "fault", message: describeError(e) });
+    checkOut();
+    return;
+  }
+  // Read the generation before saying ready: the main thread may start step 1 at once.
+  const gen = Atomics.load(control, GEN);
+  post({ type: "ready" });
+  try {
+    serve(runner, buffers, index, threads, gen);
+  } finally {
+    checkOut();
+  }
+};
+
+/** The step loop: sleep until the main thread starts a step, compute, count in, repeat. */
+function serve(
+  runner: ShardRunner,
+  buffers: Buffers,
+  index: number,
+  threads: number,
+  gen: number,
+): void {
+  const control = buffers.control;
+  const stopped = () => Atomics.load(control, STOP) !== 0;
+  for (;;) {
+    const until = performance.now() + SPIN_MS;
+    while (Atomics.load(control, GEN) === gen && performance.now() < until);
+    Atomics.wait(control, GEN, gen);
+    if (stopped()) return;
+    gen = Atomics.load(control, GEN);
+    try {
+      if (!runner.runBlock(index, threads, stopped)) return;
+    } catch (e) {
+      post({ type: "fault", message: describeError(e) });
+      return;
+    }
+    // The last worker in wakes the main thread: one notify per step on this side.
+    if (Atomics.add(control, DONE, 1) + 1 === threads - 1) Atomics.notify(control, DONE);
+  }
+}

@@ -1,0 +1,214 @@
+// Tests of the data-parallel trainer: exact averaging, determinism across worker counts, faults.
+
+import assert from "node:assert/strict";
+import { createRng, grad, initMLP, Matrix, mseLoss, train, type TrainOptions } from "../mod.ts";
+import {
+  allocateBuffers,
+  gatherRows,
+  reduceShards,
+  ShardRunner,
+  viewParams,
+} from "../lib/train/_shard.ts";
+import { runningWorkers, WorkerPool } from "../lib/train/_pool.ts";
+
+const USER_LOSS = new URL("./fixtures/user_loss.ts", import.meta.url);
+const MLP_LOSS = new URL("../lib/train/mlp_loss.ts", import.meta.url).href;
+
+/** A seeded synthetic classification set: samples × features and one-hot targets. */
+function synthetic(samples: number, features: number, seed = 1): { X: Matrix; Y: Matrix } {
+  const rng = createRng(seed);
+  const X = Matrix.zeros(samples, features), Y = Matrix.zeros(samples, 2);
+  for (let i = 0; i < samples; i++) {
+    let s = 0;
+    for (let j = 0; j < features; j++) {
+      const v = rng.normal();
+      X.data[i * features + j] = v;
+      s += v * (j % 2 === 0 ? 1 : -0.5);
+    }
+    Y.data[i * 2 + (s > 0 ? 1 : 0)] = 1;
+  }
+  return { X, Y };
+}
+
+const data = synthetic(500, 8);
+const seedNet = () => initMLP([8, 25, 10, 2], createRng(0));
+
+/** The batch gradient as the trainer computes it, on `threads` threads. */
+async function parallelGradient(
+  params: Matrix[],
+  indices: Int32Array,
+  threads: number,
+  shards: number,
+): Promise<Float64Array> {
+  const shapes = params.map((p) => [p.rows, p.cols] as [number, number]);
+  const buffers = allocateBuffers(shapes, data.X, data.Y, indices.length, shards, threads);
+  viewParams(buffers.params, shapes).forEach((m, i) => m.data.set(params[i].data));
+  buffers.indices.set(indices);
+  const runner = new ShardRunner(buffers, mseLoss, "test");
+  const pool = threads > 1 ? new WorkerPool(buffers, threads, MLP_LOSS) : undefined;
+  try {
+    await pool?.start();
+    if (pool) await pool.step(runner, 1);
+    else runner.runBlock(0, 1);
+  } finally {
+    await pool?.close();
+  }
+  reduceShards(buffers, threads);
+  return buffers.slabs.slice(0, buffers.params.length);
+}
+
+Deno.test("parallel gradient of a batch equals the full-batch gradient", async (t) => {
+  const params = seedNet();
+  const rng = createRng(7);
+  const indices = Int32Array.from({ length: 100 }, () => rng.randint(data.X.rows));
+  const Xb = Matrix.zeros(100, 8), Yb = Matrix.zeros(100, 2);
+  gatherRows(data.X, indices, 0, Xb);
+  gatherRows(data.Y, indices, 0, Yb);
+  const want = Float64Array.from(grad(mseLoss)(params, Xb, Yb).flatMap((m) => [...m.data]));
+  const scale = Math.max(...want.map(Math.abs));
+  for (const threads of [1, 2, 3, 4]) {
+    // shards = threads gives each thread one shard (33/33/34 rows on 3); 12 and 7 split unevenly.
+    for (const shards of [threads, 7, 12]) {
+      await t.step(`${threads} thread(s), ${shards} shard(s)`, async () => {
+        const got = await parallelGradient(params, indices, threads, shards);
+        const err = Math.max(...got.map((g, i) => Math.abs(g - want[i])));
+        assert.ok(err <= 1e-12 * scale, `max error ${err} relative to ${scale}`);
+      });
+    }
+  }
+});
+
+function run(options: Partial<TrainOptions>) {
+  const params = options.params ?? seedNet();
+  return train({ params, X: data.X, Y: data.Y, steps: 60, logEvery: 20, ...options });
+}
+
+Deno.test("training is bit-identical for 1, 2, 3 and 4 workers", async (t) => {
+  for (const shards of [12, 5]) {
+    await t.step(`${shards} micro-shards`, async () => {
+      const reference = await run({ workers: 1, shards });
+      for (const workers of [2, 3, 4]) {
+        const result = await run({ workers, shards });
+        assert.equal(result.workers, workers);
+        assert.deepEqual(result.loss, reference.loss);
+        assert.deepEqual(result.params.map((p) => p.data), reference.params.map((p) => p.data));
+        assert.equal(runningWorkers(), 0);
+      }
+    });
+  }
+  await t.step("default micro-shards on a step big enough to split", async () => {
+    const net = () => initMLP([8, 64, 64, 2], createRng(3));
+    const reference = await run({ params: net(), batch: 300, steps: 10, workers: 1 });
+    assert.equal(reference.shards, 12);
+    const result = await run({ params: net(), batch: 300, steps: 10, workers: 2 });
+    assert.deepEqual(result.params.map((p) => p.data), reference.params.map((p) => p.data));
+  });
+});
+
+Deno.test("parallel training updates the caller's matrices in place", async () => {
+  const params = seedNet();
+  const before = params.map((p) => p.clone());
+  const result = await run({ params, workers: 2, shards: 2 });
+  assert.equal(result.params, params);
+  assert.notDeepEqual(params[0].data, before[0].data);
+  assert.equal(params[0].isShared, false);
+});
+
+Deno.test("a custom loss module is used by every thread", async () => {
+  // 2·MSE at lr 0.01 takes exactly the steps of MSE at lr 0.02 (scaling by 2 is exact).
+  const doubled = new URL("?scale=2", USER_LOSS);
+  for (const workers of [1, 2]) {
+    const custom = await run({ workers, shards: 4, loss: doubled, lr: 0.01 });
+    const plain = await run({ workers, shards: 4, lr: 0.02 });
+    assert.deepEqual(custom.params.map((p) => p.data), plain.params.map((p) => p.data));
+    assert.deepEqual(custom.loss.map((e) => e.loss), plain.loss.map((e) => 2 * e.loss));
+  }
+});
+
+Deno.test("a loss module without a loss export is rejected", async () => {
+  await assert.rejects(
+    run({ workers: 1, loss: new URL("../lib/train/_shard.ts", import.meta.url) }),
+    /does not export a function named "loss"/,
+  );
+});
+
+Deno.test("worker faults reject within 1 s, stop all workers, keep the last step", async (t) => {
+  // Worker 1 of 2 computes micro-shard 1 of 2 only: its N-th loss call is step N.
+  const faults = [
+    ["throw", /worker 1 of 1 failed at step 3: Error: injected fault on call 3/],
+    ["close", /worker 1 of 1 failed at step 3: the worker called self\.close\(\)/],
+    ["exit", /worker 1 of 1 failed at step 3: the worker called Deno\.exit\(7\)/],
+  ] as const;
+  const previous = await run({ workers: 1, shards: 2, steps: 2, logEvery: 1 });
+  for (const [mode, message] of faults) {
+    await t.step(`a worker that calls ${mode}`, async () => {
+      const params = seedNet();
+      let lastStepAt = 0;
+      const loss = new URL(`?worker=1&call=3&mode=${mode}`, USER_LOSS);
+      await assert.rejects(
+        run({
+          params,
+          workers: 2,
+          shards: 2,
+          steps: 10,
+          logEvery: 1,
+          loss,
+          onLog: () => lastStepAt = performance.now(),
+        }),
+        message,
+      );
+      const latency = performance.now() - lastStepAt;
+      assert.ok(latency < 1000, `rejected ${latency.toFixed(0)} ms after the last good step`);
+      assert.deepEqual(params.map((p) => p.data), previous.params.map((p) => p.data));
+      assert.equal(runningWorkers(), 0);
+    });
+  }
+  await t.step("a worker whose loss module fails to load", async () => {
+    const loss = new URL("?worker=2&mode=import", USER_LOSS);
+    await assert.rejects(
+      run({ workers: 3, loss }),
+      /worker 2 of 2 failed while starting: .*injected fault while loading/,
+    );
+    assert.equal(runningWorkers(), 0);
+  });
+  await t.step("the main thread's own shard throws", async () => {
+    const loss = new URL("?worker=main&call=2", USER_LOSS);
+    await assert.rejects(run({ workers: 3, shards: 3, loss }), /injected fault on call 2/);
+    assert.equal(runningWorkers(), 0);
+  });
+  await t.step("onLog throws", async () => {
+    const onLog = ({ step }: { step: number }) => {
+      if (step === 2) throw new Error("onLog failed");
+    };
+    await assert.rejects(run({ workers: 3, shards: 3, logEvery: 1, onLog }), /onLog failed/);
+    assert.equal(runningWorkers(), 0);
+  });
+});
+
+Deno.test("an AbortSignal stops training between steps", async (t) => {
+  for (const workers of [1, 2]) {
+    await t.step(`${workers} worker(s), aborted from onLog`, async () => {
+      const controller = new AbortController();
+      const result = await run({
+        workers,
+        shards: 2,
+        logEvery: 1,
+        signal: controller.signal,
+        onLog: ({ step }) => step === 20 && controller.abort(),
+      });
+      assert.equal(result.status, "aborted");
+      assert.equal(result.loss.at(-1)?.step, 20);
+      const twenty = await run({ workers: 1, shards: 2, steps: 20 });
+      assert.deepEqual(result.params.map((p) => p.data), twenty.params.map((p) => p.data));
+    });
+    await t.step(`${workers} worker(s), aborted by a timer`, async () => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 100);
+      const result = await run({ workers, steps: 1_000_000, signal: controller.signal });
+      clearTimeout(timer);
+      assert.equal(result.status, "aborted");
+      assert.ok(result.loss.length < 20_000);
+      assert.equal(runningWorkers(), 0);
+    });
+  }
+});

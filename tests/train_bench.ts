@@ -1,0 +1,66 @@
+// Steps per second of the trainer on 1, 2 and "auto" threads, for the seed and a large config.
+//
+// Each iteration runs a whole `train` call but times only the steps between two loss logs
+// (steps logEvery+1 .. 3·logEvery, with two log forward passes), so starting and stopping
+// workers is left out: `result.seconds` covers the same loop. Ratios are against 1 worker.
+
+import { createRng, initMLP, Matrix, oneHot, train } from "../mod.ts";
+
+interface Config {
+  name: string;
+  sizes: number[];
+  batch: number;
+  /** Steps between the two timing marks (half the timed window). */
+  logEvery: number;
+  n: number;
+  /** Micro-shards; the trainer's default when omitted. */
+  shards?: number;
+}
+
+const configs: Config[] = [
+  { name: "seed 8-25-10-2, batch 100", sizes: [8, 25, 10, 2], batch: 100, logEvery: 200, n: 10 },
+  {
+    name: "large 8-256-256-2, batch 1000",
+    sizes: [8, 256, 256, 2],
+    batch: 1000,
+    logEvery: 4,
+    n: 3,
+  },
+];
+
+// The pulsar set's shape (3,278 × 8, two classes), with seeded normal features.
+const rng = createRng(1);
+const X = Matrix.zeros(3278, 8);
+for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
+const Y = oneHot(Array.from({ length: X.rows }, () => rng.randint(2)), 2);
+
+for (const config of configs) {
+  for (const workers of [1, 2, "auto"] as const) {
+    Deno.bench({
+      name: `${config.name}, workers ${workers}`,
+      group: config.name,
+      baseline: workers === 1,
+      n: config.n,
+      warmup: 1,
+      async fn(b) {
+        let marks = 0;
+        const result = await train({
+          params: initMLP(config.sizes, createRng(0)),
+          X,
+          Y,
+          batch: config.batch,
+          steps: 3 * config.logEvery,
+          logEvery: config.logEvery,
+          workers,
+          shards: config.shards,
+          onLog: () => {
+            marks++;
+            if (marks === 1) b.start();
+            if (marks === 3) b.end();
+          },
+        });
+        if (result.status !== "ok") throw new Error(`training ${result.status}`);
+      },
+    });
+  }
+}

@@ -1,0 +1,398 @@
+// Tests for `deno task train` (scripts/train.ts), the seeds driver and the loss curve SVG.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadLabeledCsv } from "../lib/data/csv.ts";
+import { standardize } from "../lib/data/preprocess.ts";
+import { classificationMetrics, predictClasses } from "../lib/nn/metrics.ts";
+import { parseModel } from "../lib/nn/model_io.ts";
+import {
+  formatJson,
+  parseTrainArgs,
+  runExperiment,
+  runTrain,
+  type TrainConfig,
+  type TrainIO,
+  UsageError,
+} from "../scripts/train.ts";
+import { meanStd, runSeeds, seedsTable } from "../scripts/seeds.ts";
+import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PULSARS = fileURLToPath(new URL("../../shared/data/pulsars_tuned.csv", import.meta.url));
+
+/** The experiment's data file; fails (never skips) when it is missing. */
+async function pulsarData(): Promise<string> {
+  try {
+    await Deno.stat(PULSARS);
+  } catch (e) {
+    assert.fail(
+      `Missing test data: ${PULSARS} (${(e as Error).message}); these tests need the ` +
+        `experiment's exact pulsar CSV there (see .ci/run)`,
+    );
+  }
+  return PULSARS;
+}
+
+/** An IO sink that records what the CLI prints. */
+function capture(): TrainIO & { out: string[]; err: string[] } {
+  const out: string[] = [], err: string[] = [];
+  return { out, err, log: (line) => out.push(line), error: (line) => err.push(line) };
+}
+
+/** Runs `fn` with a temporary directory that is removed afterwards. */
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "denograd_train_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+Deno.test("parseTrainArgs defaults to the published experiment", () => {
+  assert.deepEqual(parseTrainArgs([]), {
+    data: "data/pulsars_tuned.csv",
+    label: null,
+    layers: [8, 25, 10, 2],
+    lr: 0.01,
+    batch: 100,
+    steps: 1000,
+    seed: 0,
+    logEvery: 50,
+    workers: "auto",
+    standardize: false,
+    testFraction: 0,
+    out: "results",
+  });
+  assert.equal(parseTrainArgs(["--help"]), "help");
+  assert.deepEqual(
+    parseTrainArgs(["--workers", "3", "--seed=-4", "--test-fraction", ".25", "--label", "y"]),
+    {
+      ...(parseTrainArgs([]) as TrainConfig),
+      workers: 3,
+      seed: -4,
+      testFraction: 0.25,
+      label: "y",
+    },
+  );
+});
+
+const BAD_FLAGS: [string[], RegExp][] = [
+  [["--lr", "0"], /--lr must be a positive number, got "0"/],
+  [["--lr=-1"], /--lr must be a positive number, got "-1"/],
+  [["--lr", "-1"], /Option '--lr' argument is ambiguous/],
+  [["--lr", "0x10"], /--lr must be a positive number, got "0x10"/],
+  [["--lr", "Infinity"], /--lr must be a positive number, got "Infinity"/],
+  [["--batch", "0"], /--batch must be a positive integer, got "0"/],
+  [["--batch", "2.5"], /--batch must be a positive integer, got "2.5"/],
+  [["--steps", ""], /--steps must be a positive integer, got ""/],
+  [["--log-every", "ten"], /--log-every must be a positive integer, got "ten"/],
+  [["--seed", "1.5"], /--seed must be an integer, got "1.5"/],
+  [["--seed", "99999999999999999999"], /--seed must be an integer/],
+  [["--layers", "8"], /--layers must be two or more positive integers .*, got "8"/],
+  [["--layers", "8,0,2"], /--layers must be two or more positive integers .*, got "8,0,2"/],
+  [["--layers", "8,,2"], /--layers must be .*, got "8,,2"/],
+  [["--workers", "0"], /--workers must be "auto" or an integer from 1 to 256, got "0"/],
+  [["--workers", "many"], /--workers must be "auto" or an integer .*, got "many"/],
+  [["--test-fraction", "1"], /--test-fraction must be a number in \[0, 1\).*, got "1"/],
+  [["--test-fraction=-0.1"], /--test-fraction must be a number in \[0, 1\).*, got "-0.1"/],
+  [["--out", " "], /--out must be a non-empty string, got " "/],
+  [["--data", ""], /--data must be a non-empty string/],
+  [["--learning-rate", "1"], /Unknown option '--learning-rate'/],
+  [["--standardize=yes"], /--standardize/],
+  [["--lr"], /--lr/],
+  [["results"], /Unexpected argument "results"/],
+];
+
+Deno.test("each bad flag exits 2 with a message naming the flag and the value", async (t) => {
+  for (const [args, pattern] of BAD_FLAGS) {
+    await t.step(args.join(" ") || "(empty)", async () => {
+      assert.throws(() => parseTrainArgs(args), (e) => e instanceof UsageError);
+      const io = capture();
+      assert.equal(await runTrain(args, io), 2);
+      assert.match(io.err.join("\n"), pattern);
+      assert.deepEqual(io.out, []);
+    });
+  }
+});
+
+/** Runs scripts/train.ts as `deno task train` would: from the root, with the task's flags. */
+async function runTask(args: string[]) {
+  const tokens = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks.train
+    .trim().split(/\s+/) as string[];
+  assert.deepEqual(tokens.slice(0, 2), ["deno", "run"]);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...tokens.slice(2), ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("with the train task's permissions, a bad flag exits 2 and --help exits 0", async () => {
+  const bad = await runTask(["--batch=-3"]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /^error: --batch must be a positive integer, got "-3"/);
+  const help = await runTask(["--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: deno task train/);
+  for (const flag of ["--data", "--layers", "--workers", "--standardize", "--test-fraction"]) {
+    assert.ok(help.stdout.includes(flag), `--help mentions ${flag}`);
+  }
+});
+
+Deno.test("layers that do not fit the data, or bad data, exit 2 naming the problem", async () => {
+  await withTempDir(async (dir) => {
+    const csv = join(dir, "tiny.csv");
+    await Deno.writeTextFile(csv, "a,b,label\n0,0,0\n1,1,1\n0,1,1\n");
+    const cases: [string[], RegExp][] = [
+      [
+        ["--layers", "3,4,2"],
+        /--layers 3,4,2: the first layer must equal the number of features in .*tiny.csv \(2: a, b\)/,
+      ],
+      [
+        ["--layers", "2,4,3"],
+        /--layers 2,4,3: the last layer must equal the number of classes in .*tiny.csv \(2\)/,
+      ],
+      [["--data", join(dir, "missing.csv")], /missing.csv: cannot read the file: file not found/],
+      [["--label", "nope"], /no column is named "nope"/],
+      [
+        ["--layers", "2,2", "--test-fraction", "0.1"],
+        /--test-fraction 0.1: .*leaves 3 for training and 0 for testing/,
+      ],
+    ];
+    for (const [args, pattern] of cases) {
+      const io = capture();
+      const code = await runTrain(["--data", csv, "--out", join(dir, "out"), ...args], io);
+      assert.equal(code, 2, args.join(" "));
+      assert.match(io.err.join("\n"), pattern);
+    }
+    assert.deepEqual(await listDir(join(dir, "out")), [], "a usage error wrote files");
+  });
+});
+
+Deno.test("labels that are not 0..K-1 are a data error", async () => {
+  await withTempDir(async (dir) => {
+    const csv = join(dir, "gap.csv");
+    await Deno.writeTextFile(csv, "a,label\n0,1\n1,3\n");
+    const io = capture();
+    assert.equal(await runTrain(["--data", csv, "--layers", "1,2"], io), 2);
+    assert.match(io.err.join("\n"), /gap.csv: the labels must be the classes 0 to 1, found 1, 3/);
+  });
+});
+
+Deno.test("a default run on the pulsar data writes metrics, model and loss curve", async (t) => {
+  const data = await pulsarData();
+  await withTempDir(async (dir) => {
+    const io = capture();
+    const args = ["--data", data, "--out", join(dir, "a"), "--workers", "1"];
+    assert.equal(await runTrain(args, io), 0, io.err.join("\n"));
+
+    await t.step("prints the config, a log line per 50 steps and the results", () => {
+      assert.match(io.out[0], /^train\.ts \{"data":/);
+      assert.equal(io.out.filter((l) => /^step +\d+\/1000 {2}loss \d/.test(l)).length, 20);
+      assert.ok(io.out.some((l) => /^All 3278 rows: +accuracy 0\.\d{3}/.test(l)));
+    });
+
+    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "a", "metrics.json")));
+    await t.step("metrics.json has the config, the loss log and the evaluation", () => {
+      assert.equal(metrics.status, "ok");
+      assert.deepEqual(metrics.config.layers, [8, 25, 10, 2]);
+      assert.equal(metrics.config.seed, 0);
+      assert.match(metrics.config.rng, /^xoshiro128\*\*/);
+      assert.deepEqual(Object.keys(metrics.config.versions), [
+        "denograd",
+        "deno",
+        "v8",
+        "typescript",
+      ]);
+      assert.deepEqual(
+        metrics.training.loss.map((e: { step: number }) => e.step),
+        Array.from({ length: 20 }, (_, i) => 50 * (i + 1)),
+      );
+      assert.ok(metrics.training.loss.every((e: { loss: number }) => e.loss > 0 && e.loss < 1));
+      assert.ok(metrics.training.seconds > 0);
+      assert.equal(metrics.training.workers, 1);
+      assert.equal(typeof metrics.training.workersReason, "string");
+      const all = metrics.evaluation.all;
+      assert.deepEqual(Object.keys(all), ["accuracy", "recall", "precision", "f1", "confusion"]);
+      assert.deepEqual(Object.keys(all.recall), ["0", "1"]);
+      assert.deepEqual(all.confusion.map((row: number[]) => row[0] + row[1]), [1639, 1639]);
+      assert.equal(metrics.evaluation.test, undefined);
+      assert.equal(metrics.data.trainRows, 3278);
+    });
+
+    await t.step("model.json reloads to the same predictions as the evaluation", async () => {
+      const text = await Deno.readTextFile(join(dir, "a", "model.json"));
+      const model = parseModel(text, "model.json");
+      assert.deepEqual(model.sizes, [8, 25, 10, 2]);
+      const { X, labels } = await loadLabeledCsv(data);
+      const again = classificationMetrics(predictClasses(model.params, X), labels, 2);
+      assert.deepEqual(again, metrics.evaluation.all);
+    });
+
+    await t.step("loss.svg is a standalone SVG with the run's details", async () => {
+      const svg = await Deno.readTextFile(join(dir, "a", "loss.svg"));
+      assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.ok(svg.trimEnd().endsWith("</svg>"));
+      assert.match(svg, /seed 0 · lr 0.01 · batch 100 · 1000 steps/);
+      assert.equal((svg.match(/<circle /g) ?? []).length, 20);
+    });
+
+    await t.step("the same seed writes a byte-identical model.json", async () => {
+      const again = await runTrain(
+        [...args.slice(0, 3), join(dir, "b"), "--workers", "1"],
+        capture(),
+      );
+      assert.equal(again, 0);
+      const [a, b] = await Promise.all(
+        ["a", "b"].map((d) => Deno.readFile(join(dir, d, "model.json"))),
+      );
+      assert.deepEqual(b, a);
+      const other = JSON.parse(await Deno.readTextFile(join(dir, "b", "metrics.json")));
+      assert.deepEqual(other.training.loss, metrics.training.loss);
+      assert.deepEqual(other.evaluation, metrics.evaluation);
+    });
+
+    await t.step("no temporary files are left beside the outputs", async () => {
+      assert.deepEqual(await listDir(join(dir, "a")), ["loss.svg", "metrics.json", "model.json"]);
+    });
+  });
+});
+
+Deno.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90", async () => {
+  const data = await loadLabeledCsv(await pulsarData());
+  const accuracies: number[] = [];
+  for (let seed = 0; seed < 10; seed++) {
+    const config = parseTrainArgs(["--seed", String(seed), "--workers", "1"]) as TrainConfig;
+    const { metrics } = await runExperiment(config, { data });
+    assert.equal(metrics.status, "ok", `seed ${seed}`);
+    assert.equal(metrics.evaluation!.all.confusion.flat().reduce((a, b) => a + b), 3278);
+    accuracies.push(metrics.evaluation!.all.accuracy);
+  }
+  const { mean, std } = meanStd(accuracies);
+  assert.ok(
+    mean >= 0.90,
+    `mean accuracy ${mean.toFixed(4)} ± ${std.toFixed(4)} is below 0.90 (${accuracies})`,
+  );
+});
+
+Deno.test("a held-out split is stratified, standardized on training rows and scored apart", async () => {
+  const path = await pulsarData();
+  const data = await loadLabeledCsv(path);
+  const config = parseTrainArgs([
+    "--standardize",
+    "--test-fraction",
+    "0.2",
+    "--steps",
+    "200",
+    "--workers",
+    "1",
+  ]) as TrainConfig;
+  const { metrics, model } = await runExperiment(config, { data });
+  assert.equal(metrics.data.trainRows, 2622);
+  assert.equal(metrics.data.testRows, 656);
+  assert.deepEqual(metrics.evaluation!.test!.confusion.map((r) => r[0] + r[1]), [328, 328]);
+  assert.deepEqual(metrics.evaluation!.train!.confusion.map((r) => r[0] + r[1]), [1311, 1311]);
+  const stats = metrics.data.standardizer!;
+  assert.equal(stats.mean.length, 8);
+  // The saved model with the saved statistics reproduces the evaluation on all rows.
+  const params = parseModel(model!).params;
+  const predicted = predictClasses(params, standardize(data.X, stats));
+  assert.deepEqual(classificationMetrics(predicted, data.labels, 2), metrics.evaluation!.all);
+});
+
+Deno.test("a diverging run writes metrics with status diverged and no model, and exits 3", async () => {
+  const data = await pulsarData();
+  await withTempDir(async (dir) => {
+    const io = capture();
+    const code = await runTrain(
+      ["--data", data, "--out", dir, "--lr", "1e308", "--workers", "1"],
+      io,
+    );
+    assert.equal(code, 3);
+    const message = io.err.join("\n");
+    assert.match(message, /the loss became NaN or infinite at step \d+ of 1000/);
+    assert.match(message, /smaller --lr .* --standardize/);
+    assert.deepEqual(await listDir(dir), ["loss.svg", "metrics.json"]);
+    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "metrics.json")));
+    assert.equal(metrics.status, "diverged");
+    assert.equal(typeof metrics.training.divergedAt, "number");
+    assert.equal(metrics.evaluation, null);
+    assert.match(await Deno.readTextFile(join(dir, "loss.svg")), /diverged at step \d+/);
+  });
+});
+
+Deno.test("a training error exits 1 with its message and writes no files", async () => {
+  const data = await pulsarData();
+  await withTempDir(async (dir) => {
+    const io = capture();
+    const crash = () => Promise.reject(new Error("Worker 2 failed at step 7: boom"));
+    const out = join(dir, "out");
+    assert.equal(await runTrain(["--data", data, "--out", out], io, { train: crash }), 1);
+    assert.match(io.err.join("\n"), /^error: Worker 2 failed at step 7: boom/);
+    assert.deepEqual(await listDir(out), []);
+  });
+});
+
+Deno.test("runSeeds summarises both protocols as a markdown table", async () => {
+  const rows = Array.from({ length: 40 }, (_, i) => `${i % 2},${(i * 7) % 5},${i % 2}`);
+  const { parseLabeledCsv } = await import("../lib/data/csv.ts");
+  const data = parseLabeledCsv(`a,b,label\n${rows.join("\n")}\n`);
+  const summary = await runSeeds(data, { seeds: 3, layers: "2,4,2", steps: 5 });
+  assert.deepEqual(summary.map((s) => [s.name, s.runs.length, s.rows]), [
+    ["original", 3, 40],
+    ["standardized", 3, 8],
+  ]);
+  const table = seedsTable(summary);
+  assert.match(table, /^\| protocol \| evaluated on \| accuracy \|/);
+  assert.match(
+    table,
+    /\| `--standardize --test-fraction 0.2` \| 8 held-out rows \| \d\.\d{3} ± \d\.\d{3} \|/,
+  );
+  assert.deepEqual(meanStd([2, 4, 4, 4, 5, 5, 7, 9]), { mean: 5, std: Math.sqrt(32 / 7) });
+});
+
+Deno.test("niceTicks picks round steps that cover the range", () => {
+  assert.deepEqual(niceTicks(0, 1000, 8), [0, 200, 400, 600, 800, 1000]);
+  assert.deepEqual(niceTicks(0, 0.137, 6), [0, 0.05, 0.1, 0.15]);
+  assert.deepEqual(niceTicks(0.3, 0.3, 4), [0.26, 0.28, 0.3, 0.32, 0.34]);
+  assert.deepEqual(niceTicks(0, 0.3, 3), [0, 0.1, 0.2, 0.3]);
+});
+
+Deno.test("renderLossSvg escapes text, uses a log scale for wide ranges and marks divergence", () => {
+  const points = [1, 2, 3, 4].map((i) => ({ step: 10 * i, loss: 10 ** i }));
+  const svg = renderLossSvg([...points, { step: 50, loss: NaN }], {
+    title: "a < b & c",
+    divergedAt: 50,
+  });
+  assert.ok(svg.includes("a &lt; b &amp; c"));
+  assert.ok(svg.includes("loss (log scale)"));
+  assert.ok(svg.includes("diverged at step 50"));
+  assert.ok(!svg.includes("NaN"));
+  const linear = renderLossSvg([{ step: 1, loss: 0.2 }, { step: 2, loss: 0.1 }]);
+  assert.ok(!linear.includes("log scale"));
+  assert.match(renderLossSvg([]), /no finite loss values/);
+});
+
+Deno.test("formatJson is JSON that parses back to the same value", () => {
+  const value = { a: [1, { b: [[1, 2], [3, 4]] }], c: null, d: "x", e: [], f: {}, g: undefined };
+  const text = formatJson(value);
+  assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(value)));
+  assert.ok(text.endsWith("}\n"));
+});
