@@ -17,9 +17,23 @@ interface Exports {
     work: number,
   ): void;
   tanh(x: number, out: number, n: number): void;
+  binary(
+    op: number,
+    a: number,
+    aRow: number,
+    b: number,
+    bRow: number,
+    bStep: number,
+    out: number,
+    rows: number,
+    cols: number,
+  ): void;
 }
 
-/** The kernels, copying operands in and out of WASM memory unless they already live there. */
+/**
+ * The kernels, copying operands in and out of WASM memory unless they already live there. Each
+ * returns false, doing nothing, when it cannot run (operands too big for WASM memory).
+ */
 export interface WasmKernels {
   /** As `gemm` in lib/_kernels.ts. */
   gemm(
@@ -31,27 +45,43 @@ export interface WasmKernels {
     k: number,
     transA: boolean,
     transB: boolean,
-  ): void;
+  ): boolean;
   /** As `tanhInto` in lib/_kernels.ts. */
-  tanh(a: Float64Array, out: Float64Array): void;
+  tanh(a: Float64Array, out: Float64Array): boolean;
+  /**
+   * As the BinaryKernels of lib/_kernels.ts (op 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad), when
+   * `a` has the output's shape (else it returns false).
+   */
+  binary(
+    op: number,
+    a: Float64Array,
+    aRows: number,
+    aCols: number,
+    b: Float64Array,
+    bRows: number,
+    bCols: number,
+    out: Float64Array,
+    rows: number,
+    cols: number,
+  ): boolean;
 }
 
 /** One instance of the module with its own memory, viewed as doubles. */
 class Space {
   heap: Float64Array;
+  /** The memory's current buffer, kept because reading `.buffer` costs ~10 ns. */
+  buffer: ArrayBufferLike;
   constructor(readonly exports: Exports) {
     this.heap = new Float64Array(exports.memory.buffer);
+    this.buffer = this.heap.buffer;
   }
   /** Grows the memory to at least `doubles`; this detaches every view of the old memory. */
   reserve(doubles: number): void {
     if (doubles > this.heap.length) {
       this.exports.memory.grow(Math.ceil((doubles - this.heap.length) / 8192)); // 8192 a page
       this.heap = new Float64Array(this.exports.memory.buffer);
+      this.buffer = this.heap.buffer;
     }
-  }
-  /** Where `x` starts in this memory, in doubles, or -1 if it lives elsewhere. */
-  offsetOf(x: Float64Array): number {
-    return x.buffer === this.heap.buffer ? x.byteOffset / 8 : -1;
   }
 }
 
@@ -86,9 +116,15 @@ const even = (x: number) => x + (x & 1);
  * grown first to what the previous scope wanted.
  */
 export function scratchBegin(): void {
-  scratchCap = Math.max(scratchCap, wantScratch);
-  if (resident !== undefined) resident.reserve(scratchCap + wantWork);
-  else if (arena.length < scratchCap) arena = new Float64Array(scratchCap);
+  const cap = Math.max(scratchCap, wantScratch);
+  try {
+    if (resident !== undefined) resident.reserve(cap + wantWork);
+    else if (arena.length < cap) arena = new Float64Array(cap);
+    scratchCap = cap;
+  } catch {
+    // Out of (WASM) memory: keep the old size; what does not fit is allocated as usual.
+    wantWork = 0;
+  }
   scratchUsed = wantScratch = 0;
 }
 
@@ -107,12 +143,56 @@ export function scratchAlloc(n: number): Float64Array | undefined {
 const MC = 64, KC = 256;
 const gemmWork = (n: number) => MC * KC + KC * (n + 7) + 16;
 
-/** Places `x` in `space` at `at` unless it already lives there; returns its offset. */
-function place(space: Space, x: Float64Array, at: number): number {
-  const offset = space.offsetOf(x);
-  if (offset >= 0) return offset;
-  space.heap.set(x, at);
-  return at;
+/**
+ * Runs a kernel on `a` (and `b`) into `out` with `work` doubles of workspace: in the resident
+ * memory if what must be copied there fits its workspace (scratch matrices are used in place),
+ * else in the staging memory. The kernel gets byte offsets. Returns false, having done
+ * nothing, if the staging memory cannot grow enough (a 32-bit memory holds 4 GiB at most).
+ */
+function run(
+  a: Float64Array,
+  b: Float64Array | undefined,
+  out: Float64Array,
+  work: number,
+  kernel: (e: Exports, pa: number, pb: number, po: number, pw: number) => void,
+): boolean {
+  let space = resident!, base = scratchCap;
+  // Which operands already live in the resident memory (each `.buffer` read once: ~10 ns).
+  let inA = a.buffer === space.buffer, inB = b !== undefined && b.buffer === space.buffer;
+  let inOut = out.buffer === space.buffer;
+  const need = (inA ? 0 : even(a.length)) + (b === undefined || inB ? 0 : even(b.length)) +
+    (inOut ? 0 : even(out.length)) + work;
+  if (base + need > space.heap.length) {
+    wantWork = Math.max(wantWork, need);
+    space = staging!;
+    base = 0;
+    inA = inB = inOut = false;
+    try {
+      space.reserve(even(a.length) + even(b?.length ?? 0) + even(out.length) + work);
+    } catch {
+      return false;
+    }
+  }
+  const heap = space.heap;
+  let pa = a.byteOffset / 8, pb = 0, po = out.byteOffset / 8;
+  if (!inA) {
+    heap.set(a, pa = base);
+    base += even(a.length);
+  }
+  if (b !== undefined) {
+    pb = b.byteOffset / 8;
+    if (!inB) {
+      heap.set(b, pb = base);
+      base += even(b.length);
+    }
+  }
+  if (!inOut) {
+    po = base;
+    base += even(out.length);
+  }
+  kernel(space.exports, pa * 8, pb * 8, po * 8, base * 8);
+  if (!inOut) out.set(heap.subarray(po, po + out.length));
+  return true;
 }
 
 function gemm(
@@ -124,44 +204,38 @@ function gemm(
   k: number,
   transA: boolean,
   transB: boolean,
-): void {
-  let space = resident!, base = scratchCap;
-  const copies = (space.offsetOf(a) < 0 ? even(m * k) : 0) +
-    (space.offsetOf(b) < 0 ? even(k * n) : 0) + (space.offsetOf(out) < 0 ? even(m * n) : 0);
-  const need = copies + gemmWork(n);
-  if (base + need > space.heap.length) {
-    wantWork = Math.max(wantWork, need);
-    space = staging!;
-    base = 0;
-    space.reserve(even(m * k) + even(k * n) + even(m * n) + gemmWork(n));
-  }
-  const pa = place(space, a, base);
-  if (pa === base) base += even(m * k);
-  const pb = place(space, b, base);
-  if (pb === base) base += even(k * n);
-  let pc = space.offsetOf(out);
-  if (pc < 0) [pc, base] = [base, base + even(m * n)];
-  space.exports.gemm(m, n, k, pa * 8, +transA, pb * 8, +transB, pc * 8, base * 8);
-  if (out.buffer !== space.heap.buffer) out.set(space.heap.subarray(pc, pc + m * n));
+): boolean {
+  return run(a, b, out, gemmWork(n), (e, pa, pb, po, pw) => {
+    e.gemm(m, n, k, pa, +transA, pb, +transB, po, pw);
+  });
 }
 
-function tanh(a: Float64Array, out: Float64Array): void {
-  const n = a.length;
-  let space = resident!, base = scratchCap;
-  const need = (space.offsetOf(a) < 0 ? even(n) : 0) + (space.offsetOf(out) < 0 ? even(n) : 0);
-  if (base + need > space.heap.length) {
-    wantWork = Math.max(wantWork, need);
-    space = staging!;
-    base = 0;
-    space.reserve(2 * even(n));
-  }
-  const px = place(space, a, base);
-  if (px === base) base += even(n);
-  let po = space.offsetOf(out);
-  if (po < 0) po = base;
-  space.exports.tanh(px * 8, po * 8, n);
-  if (out.buffer !== space.heap.buffer) out.set(space.heap.subarray(po, po + n));
+function tanh(a: Float64Array, out: Float64Array): boolean {
+  return run(a, undefined, out, 0, (e, pa, _, po) => e.tanh(pa, po, a.length));
+}
+
+function binary(
+  op: number,
+  a: Float64Array,
+  aRows: number,
+  aCols: number,
+  b: Float64Array,
+  bRows: number,
+  bCols: number,
+  out: Float64Array,
+  rows: number,
+  cols: number,
+): boolean {
+  if (aRows !== rows || aCols !== cols) return false;
+  // b (r,c) or (1,1): one long row; (r,1): a number per row; (1,c): one row repeated.
+  const scalar = bRows === 1 && bCols === 1, flat = scalar || (bRows === rows && bCols === cols);
+  const bStep = scalar || (!flat && bCols === 1) ? 0 : 8;
+  const bRow = flat || bRows === 1 ? 0 : 8 * bCols;
+  const [r, c] = flat ? [1, rows * cols] : [rows, cols];
+  return run(a, b, out, 0, (e, pa, pb, po) => e.binary(op, pa, 8 * c, pb, bRow, bStep, po, r, c));
 }
 
 /** The WASM kernels, or `undefined` when this engine cannot run them. */
-export const wasm: WasmKernels | undefined = resident === undefined ? undefined : { gemm, tanh };
+export const wasm: WasmKernels | undefined = resident === undefined
+  ? undefined
+  : { gemm, tanh, binary };

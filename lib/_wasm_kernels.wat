@@ -1,4 +1,4 @@
-;; WebAssembly SIMD (f64x2) kernels: a cache-blocked, register-tiled gemm and a vectorised tanh.
+;; WebAssembly SIMD (f64x2) kernels: a cache-blocked, register-tiled gemm, tanh, element-wise ops.
 ;; Compiled into lib/_wasm_bytes.ts by scripts/build_wasm.ts; loaded by lib/_wasm.ts. Each
 ;; kernel performs the same floating-point operations in the same order as its TypeScript twin
 ;; in lib/_kernels.ts, so the two give identical bits (tests/kernels_test.ts checks this).
@@ -7,12 +7,15 @@
   (memory (export "memory") 1)
 
   ;; gemm packs op(A) into panels of 2 rows and op(B) into panels of 8 columns, so that the
-  ;; micro-kernel reads both contiguously, and keeps a 2 x 8 tile of C in 8 f64x2 sums.
+  ;; micro-kernel reads both contiguously (small operands are read in place instead), and
+  ;; keeps a 2 x 8 tile of C in 8 f64x2 sums.
   ;; (On x64 V8 gives wasm 16 vector registers: 8 sums, 4 B vectors and an A value fit; 12
   ;; sums spill. 2 x 8 measured a little faster than 4 x 4.) Blocking: a packed B panel
   ;; (KC x 8, 16 KiB) stays in L1 while it meets every A panel of a block (MC x KC, in L2).
   (global $KC i32 (i32.const 256))
   (global $MC i32 (i32.const 64))
+  ;; Operands of at most this many numbers (256 KiB) are not packed.
+  (global $SMALL i32 (i32.const 32768))
 
   ;; Packs rows [i0, i0+mc) x inner indices [p0, p0+kc) of op(A), where A(i,p) is at
   ;; a + 8 (i sai + p sap), into panels of 2 rows: for each p, A(i, p) and A(i+1, p), the
@@ -83,21 +86,21 @@
             (then
               (loop $steps ;; a gather from eight columns
                 (local.set $q (local.get $src))
-              (f64.store offset=0 (local.get $dst) (f64.load (local.get $q)))
-              (local.set $q (i32.add (local.get $q) (local.get $sbj)))
-              (f64.store offset=8 (local.get $dst) (f64.load (local.get $q)))
-              (local.set $q (i32.add (local.get $q) (local.get $sbj)))
-              (f64.store offset=16 (local.get $dst) (f64.load (local.get $q)))
-              (local.set $q (i32.add (local.get $q) (local.get $sbj)))
-              (f64.store offset=24 (local.get $dst) (f64.load (local.get $q)))
-              (local.set $q (i32.add (local.get $q) (local.get $sbj)))
-              (f64.store offset=32 (local.get $dst) (f64.load (local.get $q)))
-              (local.set $q (i32.add (local.get $q) (local.get $sbj)))
-              (f64.store offset=40 (local.get $dst) (f64.load (local.get $q)))
-              (local.set $q (i32.add (local.get $q) (local.get $sbj)))
-              (f64.store offset=48 (local.get $dst) (f64.load (local.get $q)))
-              (local.set $q (i32.add (local.get $q) (local.get $sbj)))
-              (f64.store offset=56 (local.get $dst) (f64.load (local.get $q)))
+                (f64.store offset=0 (local.get $dst) (f64.load (local.get $q)))
+                (local.set $q (i32.add (local.get $q) (local.get $sbj)))
+                (f64.store offset=8 (local.get $dst) (f64.load (local.get $q)))
+                (local.set $q (i32.add (local.get $q) (local.get $sbj)))
+                (f64.store offset=16 (local.get $dst) (f64.load (local.get $q)))
+                (local.set $q (i32.add (local.get $q) (local.get $sbj)))
+                (f64.store offset=24 (local.get $dst) (f64.load (local.get $q)))
+                (local.set $q (i32.add (local.get $q) (local.get $sbj)))
+                (f64.store offset=32 (local.get $dst) (f64.load (local.get $q)))
+                (local.set $q (i32.add (local.get $q) (local.get $sbj)))
+                (f64.store offset=40 (local.get $dst) (f64.load (local.get $q)))
+                (local.set $q (i32.add (local.get $q) (local.get $sbj)))
+                (f64.store offset=48 (local.get $dst) (f64.load (local.get $q)))
+                (local.set $q (i32.add (local.get $q) (local.get $sbj)))
+                (f64.store offset=56 (local.get $dst) (f64.load (local.get $q)))
                 (local.set $src (i32.add (local.get $src) (local.get $sbp)))
                 (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
                 (br_if $steps (i32.lt_u (local.get $dst) (local.get $end)))))
@@ -120,14 +123,16 @@
       (br_if $panels (i32.lt_u (local.get $jr) (local.get $n)))))
 
   ;; The 2 x 8 tile at c (rows ldc bytes apart) = (load ? itself : 0) + the sum over kc steps
-  ;; of packed A panel values times packed B panel rows, each sum taken in order of p.
+  ;; of A values times B rows, each sum taken in order of p. At step p, A(i, p) is at ap and
+  ;; A(i+1, p) at ap + aRow, B(p, j..j+7) at bp; ap advances by aStep and bp by bStep. So the
+  ;; operands may be packed panels or, for small problems, the matrices themselves.
   ;; Unrolled four steps a pass (then one at a time), which measured ~5% faster than none.
-  (func $micro (param $ap i32) (param $bp i32) (param $kc i32) (param $c i32) (param $ldc i32)
-               (param $load i32)
+  (func $micro (param $ap i32) (param $aRow i32) (param $aStep i32) (param $bp i32)
+               (param $bStep i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $load i32)
     (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128)
     (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $x v128)
-    (local $end i32) (local $r i32)
+    (local $ap2 i32) (local $passes i32) (local $r i32)
     (if (local.get $load)
       (then
         (local.set $c00 (v128.load offset=0 (local.get $c)))
@@ -140,92 +145,104 @@
         (local.set $c12 (v128.load offset=32 (local.get $r)))
         (local.set $c13 (v128.load offset=48 (local.get $r)))
 ))
-    (local.set $end (i32.add (local.get $ap)
-      (i32.shl (i32.and (local.get $kc) (i32.const -4)) (i32.const 4))))
-    (if (i32.lt_u (local.get $ap) (local.get $end))
+    (local.set $ap2 (i32.add (local.get $ap) (local.get $aRow)))
+    (local.set $passes (i32.shr_u (local.get $kc) (i32.const 2)))
+    (if (local.get $passes)
       (then
         (loop $fourSteps
           (local.set $b0 (v128.load offset=0 (local.get $bp)))
           (local.set $b1 (v128.load offset=16 (local.get $bp)))
           (local.set $b2 (v128.load offset=32 (local.get $bp)))
           (local.set $b3 (v128.load offset=48 (local.get $bp)))
-          (local.set $x (v128.load64_splat offset=0 (local.get $ap)))
+          (local.set $x (v128.load64_splat (local.get $ap)))
           (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c02 (f64x2.add (local.get $c02) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c03 (f64x2.add (local.get $c03) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $x (v128.load64_splat offset=8 (local.get $ap)))
+          (local.set $x (v128.load64_splat (local.get $ap2)))
           (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c12 (f64x2.add (local.get $c12) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c13 (f64x2.add (local.get $c13) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $b0 (v128.load offset=64 (local.get $bp)))
-          (local.set $b1 (v128.load offset=80 (local.get $bp)))
-          (local.set $b2 (v128.load offset=96 (local.get $bp)))
-          (local.set $b3 (v128.load offset=112 (local.get $bp)))
-          (local.set $x (v128.load64_splat offset=16 (local.get $ap)))
+          (local.set $ap (i32.add (local.get $ap) (local.get $aStep)))
+          (local.set $ap2 (i32.add (local.get $ap2) (local.get $aStep)))
+          (local.set $bp (i32.add (local.get $bp) (local.get $bStep)))
+          (local.set $b0 (v128.load offset=0 (local.get $bp)))
+          (local.set $b1 (v128.load offset=16 (local.get $bp)))
+          (local.set $b2 (v128.load offset=32 (local.get $bp)))
+          (local.set $b3 (v128.load offset=48 (local.get $bp)))
+          (local.set $x (v128.load64_splat (local.get $ap)))
           (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c02 (f64x2.add (local.get $c02) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c03 (f64x2.add (local.get $c03) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $x (v128.load64_splat offset=24 (local.get $ap)))
+          (local.set $x (v128.load64_splat (local.get $ap2)))
           (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c12 (f64x2.add (local.get $c12) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c13 (f64x2.add (local.get $c13) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $b0 (v128.load offset=128 (local.get $bp)))
-          (local.set $b1 (v128.load offset=144 (local.get $bp)))
-          (local.set $b2 (v128.load offset=160 (local.get $bp)))
-          (local.set $b3 (v128.load offset=176 (local.get $bp)))
-          (local.set $x (v128.load64_splat offset=32 (local.get $ap)))
+          (local.set $ap (i32.add (local.get $ap) (local.get $aStep)))
+          (local.set $ap2 (i32.add (local.get $ap2) (local.get $aStep)))
+          (local.set $bp (i32.add (local.get $bp) (local.get $bStep)))
+          (local.set $b0 (v128.load offset=0 (local.get $bp)))
+          (local.set $b1 (v128.load offset=16 (local.get $bp)))
+          (local.set $b2 (v128.load offset=32 (local.get $bp)))
+          (local.set $b3 (v128.load offset=48 (local.get $bp)))
+          (local.set $x (v128.load64_splat (local.get $ap)))
           (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c02 (f64x2.add (local.get $c02) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c03 (f64x2.add (local.get $c03) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $x (v128.load64_splat offset=40 (local.get $ap)))
+          (local.set $x (v128.load64_splat (local.get $ap2)))
           (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c12 (f64x2.add (local.get $c12) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c13 (f64x2.add (local.get $c13) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $b0 (v128.load offset=192 (local.get $bp)))
-          (local.set $b1 (v128.load offset=208 (local.get $bp)))
-          (local.set $b2 (v128.load offset=224 (local.get $bp)))
-          (local.set $b3 (v128.load offset=240 (local.get $bp)))
-          (local.set $x (v128.load64_splat offset=48 (local.get $ap)))
+          (local.set $ap (i32.add (local.get $ap) (local.get $aStep)))
+          (local.set $ap2 (i32.add (local.get $ap2) (local.get $aStep)))
+          (local.set $bp (i32.add (local.get $bp) (local.get $bStep)))
+          (local.set $b0 (v128.load offset=0 (local.get $bp)))
+          (local.set $b1 (v128.load offset=16 (local.get $bp)))
+          (local.set $b2 (v128.load offset=32 (local.get $bp)))
+          (local.set $b3 (v128.load offset=48 (local.get $bp)))
+          (local.set $x (v128.load64_splat (local.get $ap)))
           (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c02 (f64x2.add (local.get $c02) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c03 (f64x2.add (local.get $c03) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $x (v128.load64_splat offset=56 (local.get $ap)))
+          (local.set $x (v128.load64_splat (local.get $ap2)))
           (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c12 (f64x2.add (local.get $c12) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c13 (f64x2.add (local.get $c13) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $ap (i32.add (local.get $ap) (i32.const 64)))
-          (local.set $bp (i32.add (local.get $bp) (i32.const 256)))
-          (br_if $fourSteps (i32.lt_u (local.get $ap) (local.get $end))))))
-    (local.set $end (i32.add (local.get $end)
-      (i32.shl (i32.and (local.get $kc) (i32.const 3)) (i32.const 4))))
-    (if (i32.lt_u (local.get $ap) (local.get $end))
+          (local.set $ap (i32.add (local.get $ap) (local.get $aStep)))
+          (local.set $ap2 (i32.add (local.get $ap2) (local.get $aStep)))
+          (local.set $bp (i32.add (local.get $bp) (local.get $bStep)))
+          (local.set $passes (i32.sub (local.get $passes) (i32.const 1)))
+          (br_if $fourSteps (local.get $passes)))))
+    (local.set $passes (i32.and (local.get $kc) (i32.const 3)))
+    (if (local.get $passes)
       (then
         (loop $steps
           (local.set $b0 (v128.load offset=0 (local.get $bp)))
           (local.set $b1 (v128.load offset=16 (local.get $bp)))
           (local.set $b2 (v128.load offset=32 (local.get $bp)))
           (local.set $b3 (v128.load offset=48 (local.get $bp)))
-          (local.set $x (v128.load64_splat offset=0 (local.get $ap)))
+          (local.set $x (v128.load64_splat (local.get $ap)))
           (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c02 (f64x2.add (local.get $c02) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c03 (f64x2.add (local.get $c03) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $x (v128.load64_splat offset=8 (local.get $ap)))
+          (local.set $x (v128.load64_splat (local.get $ap2)))
           (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
           (local.set $c12 (f64x2.add (local.get $c12) (f64x2.mul (local.get $x) (local.get $b2))))
           (local.set $c13 (f64x2.add (local.get $c13) (f64x2.mul (local.get $x) (local.get $b3))))
-          (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
-          (local.set $bp (i32.add (local.get $bp) (i32.const 64)))
-          (br_if $steps (i32.lt_u (local.get $ap) (local.get $end))))))
+          (local.set $ap (i32.add (local.get $ap) (local.get $aStep)))
+          (local.set $ap2 (i32.add (local.get $ap2) (local.get $aStep)))
+          (local.set $bp (i32.add (local.get $bp) (local.get $bStep)))
+          (local.set $passes (i32.sub (local.get $passes) (i32.const 1)))
+          (br_if $steps (local.get $passes)))))
     (v128.store offset=0 (local.get $c) (local.get $c00))
     (v128.store offset=16 (local.get $c) (local.get $c01))
     (v128.store offset=32 (local.get $c) (local.get $c02))
@@ -256,19 +273,27 @@
   ;; C (m x n, row-major at c) = op(A) op(B) with inner dimension k. op(A)(i,p) is at
   ;; a + 8 (i k + p), or a + 8 (p m + i) when transA; op(B)(p,j) at b + 8 (p n + j), or
   ;; b + 8 (j k + p) when transB. `work` needs 8 (MC KC + KC (n + 7) + 16) bytes.
+  ;; Small operands are read in place (packing costs as much as the product there), except
+  ;; that a transposed B is always packed and partial panels always are (with zeros).
   (func (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $a i32)
                         (param $transA i32) (param $b i32) (param $transB i32) (param $c i32)
                         (param $work i32)
     (local $sai i32) (local $sap i32) (local $sbp i32) (local $sbj i32)
     (local $packedA i32) (local $packedB i32) (local $tile i32) (local $ldc i32)
     (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
-    (local $rows i32) (local $cols i32) (local $ct i32) (local $load i32) (local $bPanel i32)
+    (local $rows i32) (local $cols i32) (local $ct i32) (local $load i32)
+    (local $packA i32) (local $packB i32) (local $fullCols i32) (local $fullRows i32)
+    (local $bp i32) (local $bStep i32) (local $ap i32) (local $aRow i32) (local $aStep i32)
     (if (local.get $transA)
       (then (local.set $sai (i32.const 1)) (local.set $sap (local.get $m)))
       (else (local.set $sai (local.get $k)) (local.set $sap (i32.const 1))))
     (if (local.get $transB)
       (then (local.set $sbp (i32.const 1)) (local.set $sbj (local.get $k)))
       (else (local.set $sbp (local.get $n)) (local.set $sbj (i32.const 1))))
+    (local.set $packA (i32.gt_u (i32.mul (local.get $m) (local.get $k)) (global.get $SMALL)))
+    (local.set $packB (i32.or (local.get $transB)
+      (i32.gt_u (i32.mul (local.get $k) (local.get $n)) (global.get $SMALL))))
+    (local.set $fullCols (i32.and (local.get $n) (i32.const -8)))
     (local.set $packedA (local.get $work))
     (local.set $packedB (i32.add (local.get $packedA)
       (i32.shl (i32.mul (global.get $MC) (global.get $KC)) (i32.const 3))))
@@ -279,20 +304,66 @@
       (local.set $kc (i32.sub (local.get $k) (local.get $pc)))
       (if (i32.gt_u (local.get $kc) (global.get $KC)) (then (local.set $kc (global.get $KC))))
       (local.set $load (i32.ne (local.get $pc) (i32.const 0)))
-      (call $packB (local.get $b) (local.get $sbp) (local.get $sbj) (local.get $n)
-                   (local.get $pc) (local.get $kc) (local.get $packedB))
+      (if (local.get $packB)
+        (then (call $packB (local.get $b) (local.get $sbp) (local.get $sbj) (local.get $n)
+                           (local.get $pc) (local.get $kc) (local.get $packedB)))
+        (else
+          ;; only the partial panel, if any, at the start of the buffer
+          (if (i32.lt_u (local.get $fullCols) (local.get $n))
+            (then (call $packB
+              (i32.add (local.get $b) (i32.shl (local.get $fullCols) (i32.const 3)))
+              (local.get $sbp) (local.get $sbj) (i32.sub (local.get $n) (local.get $fullCols))
+              (local.get $pc) (local.get $kc) (local.get $packedB))))))
       (local.set $ic (i32.const 0))
       (loop $mBlocks
         (local.set $mc (i32.sub (local.get $m) (local.get $ic)))
         (if (i32.gt_u (local.get $mc) (global.get $MC)) (then (local.set $mc (global.get $MC))))
-        (call $packA (local.get $a) (local.get $sai) (local.get $sap) (local.get $ic)
-                     (local.get $mc) (local.get $pc) (local.get $kc) (local.get $packedA))
+        (local.set $fullRows (i32.and (local.get $mc) (i32.const -2)))
+        (if (local.get $packA)
+          (then (call $packA (local.get $a) (local.get $sai) (local.get $sap) (local.get $ic)
+                             (local.get $mc) (local.get $pc) (local.get $kc) (local.get $packedA)))
+          (else
+            ;; only the last, odd row, if any, at the start of the buffer
+            (if (i32.lt_u (local.get $fullRows) (local.get $mc))
+              (then (call $packA (local.get $a) (local.get $sai) (local.get $sap)
+                (i32.add (local.get $ic) (local.get $fullRows)) (i32.const 1)
+                (local.get $pc) (local.get $kc) (local.get $packedA))))))
         (local.set $jr (i32.const 0))
         (loop $colPanels
-          (local.set $bPanel (i32.add (local.get $packedB)
-            (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3))))
+          (if (local.get $packB)
+            (then
+              (local.set $bp (i32.add (local.get $packedB)
+                (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3))))
+              (local.set $bStep (i32.const 64)))
+            (else
+              (if (i32.lt_u (local.get $jr) (local.get $fullCols))
+                (then
+                  (local.set $bp (i32.add (local.get $b) (i32.shl
+                    (i32.add (i32.mul (local.get $pc) (local.get $n)) (local.get $jr))
+                    (i32.const 3))))
+                  (local.set $bStep (local.get $ldc)))
+                (else (local.set $bp (local.get $packedB)) (local.set $bStep (i32.const 64))))))
           (local.set $ir (i32.const 0))
           (loop $rowPanels
+            (if (local.get $packA)
+              (then
+                (local.set $ap (i32.add (local.get $packedA)
+                  (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3))))
+                (local.set $aRow (i32.const 8))
+                (local.set $aStep (i32.const 16)))
+              (else
+                (if (i32.lt_u (local.get $ir) (local.get $fullRows))
+                  (then
+                    (local.set $ap (i32.add (local.get $a) (i32.shl
+                      (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $sai))
+                               (i32.mul (local.get $pc) (local.get $sap)))
+                      (i32.const 3))))
+                    (local.set $aRow (i32.shl (local.get $sai) (i32.const 3)))
+                    (local.set $aStep (i32.shl (local.get $sap) (i32.const 3))))
+                  (else
+                    (local.set $ap (local.get $packedA))
+                    (local.set $aRow (i32.const 8))
+                    (local.set $aStep (i32.const 16))))))
             (local.set $rows (i32.sub (local.get $mc) (local.get $ir)))
             (local.set $cols (i32.sub (local.get $n) (local.get $jr)))
             (local.set $ct (i32.add (local.get $c) (i32.add
@@ -301,11 +372,9 @@
             (if (i32.and (i32.ge_u (local.get $rows) (i32.const 2))
                          (i32.ge_u (local.get $cols) (i32.const 8)))
               (then
-                (call $micro
-                  (i32.add (local.get $packedA)
-                    (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3)))
-                  (local.get $bPanel) (local.get $kc) (local.get $ct) (local.get $ldc)
-                  (local.get $load)))
+                (call $micro (local.get $ap) (local.get $aRow) (local.get $aStep)
+                  (local.get $bp) (local.get $bStep) (local.get $kc) (local.get $ct)
+                  (local.get $ldc) (local.get $load)))
               (else
                 ;; An edge tile: run the full tile on a scratch copy, keep the part inside C.
                 (if (i32.gt_u (local.get $rows) (i32.const 2)) (then (local.set $rows (i32.const 2))))
@@ -313,11 +382,9 @@
                 (if (local.get $load)
                   (then (call $tileCopy (local.get $ct) (local.get $ldc) (local.get $tile)
                                         (i32.const 64) (local.get $rows) (local.get $cols))))
-                (call $micro
-                  (i32.add (local.get $packedA)
-                    (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3)))
-                  (local.get $bPanel) (local.get $kc) (local.get $tile) (i32.const 64)
-                  (local.get $load))
+                (call $micro (local.get $ap) (local.get $aRow) (local.get $aStep)
+                  (local.get $bp) (local.get $bStep) (local.get $kc) (local.get $tile)
+                  (i32.const 64) (local.get $load))
                 (call $tileCopy (local.get $tile) (i32.const 64) (local.get $ct) (local.get $ldc)
                                 (local.get $rows) (local.get $cols))))
             (local.set $ir (i32.add (local.get $ir) (i32.const 2)))
@@ -328,6 +395,105 @@
         (br_if $mBlocks (i32.lt_u (local.get $ic) (local.get $m))))
       (local.set $pc (i32.add (local.get $pc) (global.get $KC)))
       (br_if $kBlocks (i32.lt_u (local.get $pc) (local.get $k)))))
+
+
+  ;; out = f(a, b) element-wise over rows x cols, for the BinaryKernels of lib/_kernels.ts (op
+  ;; 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad: b (1 - a a)), by the same operations. Row i of a
+  ;; starts at a + i aRow; b(i, j) is at b + i bRow + j bStep, where bStep is 8, or 0 for a
+  ;; b repeated along the row; out is contiguous. Callers flatten the cases without row repeats.
+  (func (export "binary") (param $op i32) (param $a i32) (param $aRow i32) (param $b i32)
+                          (param $bRow i32) (param $bStep i32) (param $out i32)
+                          (param $rows i32) (param $cols i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $pa i32) (local $pb i32)
+    (local $po i32) (local $x v128) (local $y v128) (local $one v128) (local $xs f64)
+    (local $ys f64)
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $end (i32.shl (local.get $cols) (i32.const 3)))
+    (loop $rowsLoop
+      (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
+      (local.set $pb (i32.add (local.get $b) (i32.mul (local.get $i) (local.get $bRow))))
+      (local.set $po (i32.add (local.get $out) (i32.mul (local.get $i) (local.get $end))))
+      (local.set $j (i32.const 0))
+      ;; A switch on op: each (block $name ...) ends where that op's loop begins; the blocks
+      ;; nest, but are written flat. Each loop takes two numbers at a time; b(i, j) and
+      ;; b(i, j+1) are loaded as a splat of the first and a lane insert of the second, which
+      ;; is the same number when b repeats.
+      (block $tail
+      (block $tanhGrad
+      (block $div
+      (block $mul
+      (block $sub
+      (block $add
+        (br_table $add $sub $mul $div $tanhGrad (local.get $op)))
+      (loop $addPairs
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (f64x2.add (local.get $x) (local.get $y)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $addPairs)))
+      (loop $subPairs
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (f64x2.sub (local.get $x) (local.get $y)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $subPairs)))
+      (loop $mulPairs
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (f64x2.mul (local.get $x) (local.get $y)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $mulPairs)))
+      (loop $divPairs
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (f64x2.div (local.get $x) (local.get $y)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $divPairs)))
+      (loop $tanhGradPairs
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (f64x2.mul (local.get $y)
+          (f64x2.sub (local.get $one) (f64x2.mul (local.get $x) (local.get $x)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $tanhGradPairs)))
+      ;; the odd last number
+      (if (i32.lt_u (local.get $j) (local.get $end))
+        (then
+          (local.set $xs (f64.load (i32.add (local.get $pa) (local.get $j))))
+          (local.set $ys (f64.load (local.get $pb)))
+          (f64.store (i32.add (local.get $po) (local.get $j))
+            (if (result f64) (i32.eq (local.get $op) (i32.const 0))
+              (then (f64.add (local.get $xs) (local.get $ys)))
+            (else (if (result f64) (i32.eq (local.get $op) (i32.const 1))
+              (then (f64.sub (local.get $xs) (local.get $ys)))
+            (else (if (result f64) (i32.eq (local.get $op) (i32.const 2))
+              (then (f64.mul (local.get $xs) (local.get $ys)))
+            (else (if (result f64) (i32.eq (local.get $op) (i32.const 3))
+              (then (f64.div (local.get $xs) (local.get $ys)))
+            (else (f64.mul (local.get $ys)
+              (f64.sub (f64.const 1) (f64.mul (local.get $xs) (local.get $xs)))))))))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $rowsLoop (i32.lt_u (local.get $i) (local.get $rows)))))
 
   ;; out[0..n) = tanh(x[0..n)), two lanes at a time (reads and writes n rounded up to even),
   ;; by the same operations in the same order as tanhInto in lib/_kernels.ts (see there).

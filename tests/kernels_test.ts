@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { createRng, initMLP, Matrix, mseLoss, valueAndGrad } from "../mod.ts";
+import { withScratch } from "../lib/autograd/ops.ts";
 import * as k from "../lib/_kernels.ts";
 import { wasm } from "../lib/_wasm.ts";
 import type { Rng } from "../lib/nn/rng.ts";
@@ -237,26 +238,30 @@ Deno.test("element-wise kernels broadcast rows, columns and scalars like numpy",
     ["div", k.divInto, (x, y) => x / y],
     ["tanhGrad", k.tanhGradInto, (y, g) => g * (1 - y * y)],
   ];
-  const [rows, cols] = [4, 3];
-  const shapes: [number, number][] = [[rows, cols], [rows, 1], [1, cols], [1, 1]];
+  // Small outputs stay in TypeScript; from 32 elements the WASM kernel takes over.
+  const outputs: [number, number][] = [[4, 3], [7, 9], [6, 16], [1, 37], [37, 1]];
+  const backends: k.KernelBackend[] = noWasm ? ["ts"] : ["ts", "wasm"];
   for (const [name, kernel, f] of ops) {
     await t.step(name, () => {
-      for (const as of shapes) {
-        for (const bs of shapes) {
-          const a = random(rng, as[0] * as[1]), b = random(rng, bs[0] * bs[1]);
-          const out = new Float64Array(rows * cols);
-          kernel(a, as[0], as[1], b, bs[0], bs[1], out, rows, cols);
-          assertSameBits(
-            out,
-            referenceBinary(f, a, as, b, bs, rows, cols),
-            `${name} ${as} with ${bs}`,
-          );
+      for (const [rows, cols] of outputs) {
+        const shapes: [number, number][] = [[rows, cols], [rows, 1], [1, cols], [1, 1]];
+        for (const as of shapes) {
+          for (const bs of shapes) {
+            const a = random(rng, as[0] * as[1]), b = random(rng, bs[0] * bs[1]);
+            const expected = referenceBinary(f, a, as, b, bs, rows, cols);
+            for (const backend of backends) {
+              const out = new Float64Array(rows * cols).fill(NaN);
+              using(backend, () => kernel(a, as[0], as[1], b, bs[0], bs[1], out, rows, cols));
+              assertSameBits(out, expected, `${backend} ${name} ${as} with ${bs}`);
+            }
+          }
         }
       }
     });
   }
   await t.step("broadcastInto", () => {
-    for (const as of shapes) {
+    const [rows, cols] = [4, 3];
+    for (const as of [[rows, cols], [rows, 1], [1, cols], [1, 1]] as [number, number][]) {
       const a = random(rng, as[0] * as[1]);
       const out = new Float64Array(rows * cols);
       k.broadcastInto(a, as[0], as[1], out, rows, cols);
@@ -273,6 +278,10 @@ Deno.test("reductions and transpose match their definitions", () => {
   k.sumCols(a, 2, 3, colsOut);
   assert.deepEqual([...rowsOut], [5, 7, 9]);
   assert.deepEqual([...colsOut], [6, 15]);
+  const big = new Float64Array(7 * 5).map((_, i) => (i % 5) + 10 * Math.floor(i / 5));
+  const sums = new Float64Array(7);
+  k.sumCols(big, 7, 5, sums); // four rows at a time, then one
+  assert.deepEqual([...sums], [0, 1, 2, 3, 4, 5, 6].map((r) => 50 * r + 10));
   const t = new Float64Array(6);
   k.transposeInto(a, 2, 3, t);
   assert.deepEqual([...t], [1, 4, 2, 5, 3, 6]);
@@ -299,4 +308,29 @@ Deno.test({
     assert.ok(Object.is(lossW, lossT), `loss ${lossW} vs ${lossT}`);
     gradW.forEach((g, i) => assertSameBits(g.data, gradT[i].data, `gradient ${i}`));
   },
+});
+
+Deno.test("withScratch gives the same results on both backends and reuses its memory", () => {
+  const rng = createRng(7);
+  const params = initMLP([8, 25, 10, 2], rng);
+  const X = new Matrix(100, 8, random(rng, 800));
+  const Y = Matrix.zeros(100, 2);
+  for (let i = 0; i < 100; i++) Y.data[i * 2 + rng.randint(2)] = 1;
+  const lossAndGrad = () => valueAndGrad(mseLoss)(params, X, Y);
+  const [loss, grads] = lossAndGrad();
+  for (const backend of noWasm ? ["ts" as const] : ["ts" as const, "wasm" as const]) {
+    const views: Float64Array[] = [];
+    for (let step = 0; step < 4; step++) {
+      using(backend, () =>
+        withScratch(() => {
+          const [l, g] = lossAndGrad();
+          assert.ok(Object.is(l, loss), `${backend} step ${step}: loss ${l} vs ${loss}`);
+          g.forEach((m, i) => assertSameBits(m.data, grads[i].data, `${backend} gradient ${i}`));
+          views.push(g[0].data);
+        }));
+    }
+    // From the second step on the memory is big enough, and the same places are reused.
+    assert.equal(views[3].buffer, views[2].buffer);
+    assert.equal(views[3].byteOffset, views[2].byteOffset);
+  }
 });

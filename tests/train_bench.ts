@@ -1,8 +1,9 @@
 // Steps per second of the trainer on 1, 2 and "auto" threads, for the seed and a large config.
 //
-// Each iteration runs a whole `train` call but times only the steps between two loss logs
-// (steps logEvery+1 .. 3·logEvery, with two log forward passes), so starting and stopping
-// workers is left out: `result.seconds` covers the same loop. Ratios are against 1 worker.
+// Each iteration runs a whole `train` call but times only steps logEvery+1 .. 3·logEvery
+// (between the first and third loss logs, so two log forward passes are in): starting and
+// stopping workers, and a fresh worker's first steps while its JIT warms up, are left out.
+// Ratios are against 1 worker.
 
 import { createRng, initMLP, Matrix, oneHot, train } from "../mod.ts";
 
@@ -19,12 +20,21 @@ interface Config {
 
 const configs: Config[] = [
   { name: "seed 8-25-10-2, batch 100", sizes: [8, 25, 10, 2], batch: 100, logEvery: 200, n: 10 },
+  // The seed step split in two: what the sync costs when a step is too small to share.
+  {
+    name: "seed split in 2 micro-shards",
+    sizes: [8, 25, 10, 2],
+    batch: 100,
+    logEvery: 200,
+    n: 10,
+    shards: 2,
+  },
   {
     name: "large 8-256-256-2, batch 1000",
     sizes: [8, 256, 256, 2],
     batch: 1000,
-    logEvery: 4,
-    n: 3,
+    logEvery: 10,
+    n: 4,
   },
 ];
 

@@ -2,7 +2,7 @@
 
 import {
   type Buffers,
-  DONE,
+  FINISHED,
   type FromWorker,
   GEN,
   RUNNING,
@@ -85,7 +85,6 @@ export class WorkerPool {
       const init: ToWorker = {
         type: "init",
         index,
-        threads: this.#threads,
         buffers: this.#buffers,
         loss: this.#loss,
       };
@@ -95,27 +94,25 @@ export class WorkerPool {
   }
 
   /**
-   * One step's barrier: releases the workers (the batch indices and parameters are already in
-   * shared memory), computes the main thread's block of micro-shards, then waits until every
-   * worker has summed its block. Rejects if a worker faults.
+   * One step: releases the workers (the batch indices and parameters are already in shared
+   * memory), claims and computes micro-shards alongside them, then waits until the batch
+   * gradient is complete in slab 0. Rejects if a worker faults.
    */
   async step(runner: ShardRunner, step: number): Promise<void> {
     if (this.#fault) throw this.#fault;
     this.#phase = `at step ${step}`;
     const control = this.#buffers.control;
-    Atomics.store(control, DONE, 0);
+    runner.reset();
     Atomics.add(control, GEN, 1);
     Atomics.notify(control, GEN);
-    runner.runBlock(0, this.#threads);
-    const target = this.#workers.length;
+    runner.work();
+    // Every shard is claimed; wait for the thread that completes the last node of the tree.
     const until = performance.now() + SPIN_MS;
-    while (Atomics.load(control, DONE) !== target && performance.now() < until);
-    for (;;) {
+    while (Atomics.load(control, FINISHED) === 0 && performance.now() < until);
+    while (Atomics.load(control, FINISHED) === 0) {
       if (this.#fault) throw this.#fault;
-      const done = Atomics.load(control, DONE);
-      if (done === target) return;
       // The event loop keeps running while we wait, so worker errors are seen at once.
-      const wait = Atomics.waitAsync(control, DONE, done);
+      const wait = Atomics.waitAsync(control, FINISHED, 0);
       if (wait.async) await Promise.race([wait.value, this.#faulted]);
     }
   }
@@ -130,7 +127,7 @@ export class WorkerPool {
     Atomics.store(control, STOP, 1);
     Atomics.add(control, GEN, 1);
     Atomics.notify(control, GEN);
-    Atomics.notify(control, DONE); // settle our own pending waitAsync, if a fault left one
+    Atomics.notify(control, FINISHED); // settle our own pending waitAsync, if a fault left one
     const deadline = performance.now() + STOP_TIMEOUT_MS;
     for (let index = 1; index <= this.#workers.length; index++) {
       for (;;) {

@@ -9,9 +9,10 @@ export type LossFn = (params: Tensor[], X: Tensor, Y: Tensor) => Tensor;
 
 /** Control block slots (an `Int32Array`): the barrier of the data-parallel step. */
 export const GEN = 0; // bumped by the main thread to start a step (or to release workers on stop)
-export const DONE = 1; // workers that finished the current step
+export const FINISHED = 1; // set to 1 by whichever thread completes the batch gradient
 export const STOP = 2; // set once: workers leave their loop
-export const RUNNING = 3; // slot RUNNING + i is 1 while worker i runs, 0 once it has left its loop
+export const NEXT = 3; // the next unclaimed micro-shard of the step
+export const RUNNING = 4; // slot RUNNING + i is 1 while worker i runs, 0 once it has left its loop
 
 /**
  * How long (ms) a thread polls the control block before sleeping: a peer that arrives within
@@ -38,8 +39,10 @@ export interface Buffers {
   /** Features and targets, samples × features and samples × outputs. */
   X: SharedMatrixHandle;
   Y: SharedMatrixHandle;
-  /** The barrier, stop flag and running flags (see {@linkcode GEN} and the slots after it). */
+  /** The barrier, claim counter, stop and running flags (see {@linkcode GEN} and after). */
   control: Int32Array;
+  /** Per node of the reduction tree, how many of its two children are summed this step. */
+  arrivals: Int32Array;
   /** Micro-shards per batch: fixed for the run, independent of the number of threads. */
   shards: number;
 }
@@ -47,15 +50,6 @@ export interface Buffers {
 /** Rows `[start, end)` of the batch that micro-shard `k` of `shards` covers. */
 export function shardRows(k: number, shards: number, batch: number): [number, number] {
   return [Math.floor(k * batch / shards), Math.floor((k + 1) * batch / shards)];
-}
-
-/**
- * Micro-shards `[start, end)` that thread `t` of `threads` computes (thread 0 is the main
- * thread). Rounding up gives the first threads the spare shards, so with fewer shards than
- * threads the main thread works instead of waiting for a worker.
- */
-export function threadShards(t: number, threads: number, shards: number): [number, number] {
-  return [Math.ceil(t * shards / threads), Math.ceil((t + 1) * shards / threads)];
 }
 
 /** Matrices viewing consecutive ranges of one flat buffer, with the given shapes. */
@@ -92,6 +86,37 @@ export function scalarOf(value: Tensor, where: string): number {
 type LossAndGrad = (params: Matrix[], X: Matrix, Y: Matrix) => [Tensor, Tensor[]];
 
 /**
+ * The fixed binary reduction tree over `shards` leaves: node `[lo, hi)` is the sum of
+ * `[lo, mid)` and `[mid, hi)` and is kept in slab `lo`. Leaves are nodes `0..shards-1`,
+ * internal nodes follow; `parent[n]` is -1 at the root. It depends only on the number of
+ * micro-shards, so the order of every addition does too.
+ */
+interface Tree {
+  parent: Int32Array;
+  /** For internal node `shards + j`: the slab it sums into (`lo`) and the one it adds (`mid`). */
+  into: Int32Array;
+  from: Int32Array;
+}
+
+function buildTree(shards: number): Tree {
+  const parent = new Int32Array(Math.max(1, 2 * shards - 1)).fill(-1);
+  const into = new Int32Array(Math.max(0, shards - 1)), from = new Int32Array(into.length);
+  let next = shards;
+  const build = (lo: number, hi: number): number => {
+    if (hi - lo === 1) return lo;
+    const mid = (lo + hi) >>> 1;
+    const left = build(lo, mid), right = build(mid, hi);
+    const node = next++;
+    parent[left] = parent[right] = node;
+    into[node - shards] = lo;
+    from[node - shards] = mid;
+    return node;
+  };
+  build(0, shards);
+  return { parent, into, from };
+}
+
+/**
  * Computes micro-shards into their slabs: gathers the shard's rows, takes the gradient of the
  * mean loss with the autograd, and writes it weighted by rows / batch to slab `k` (so the
  * slabs sum to the gradient of the batch mean), the weighted loss to `losses[k]`. The same
@@ -102,6 +127,7 @@ export class ShardRunner {
   readonly #params: Matrix[];
   readonly #valueAndGrad: LossAndGrad;
   readonly #where: string;
+  readonly #tree: Tree;
   // Gather buffers, one pair per micro-shard size (there are at most two sizes).
   readonly #scratch = new Map<number, [Matrix, Matrix]>();
 
@@ -110,6 +136,36 @@ export class ShardRunner {
     this.#params = viewParams(buffers.params, buffers.shapes);
     this.#valueAndGrad = valueAndGrad(loss) as unknown as LossAndGrad;
     this.#where = where;
+    this.#tree = buildTree(buffers.shards);
+  }
+
+  /**
+   * Main thread, before releasing a step (after writing its batch indices and parameters):
+   * clears the tree's arrival counts and the finished flag, then reopens the claim counter.
+   */
+  reset(): void {
+    const { arrivals, control } = this.#buffers;
+    arrivals.fill(0);
+    Atomics.store(control, FINISHED, 0);
+    Atomics.store(control, NEXT, 0); // last: a claim that sees it sees the resets too
+  }
+
+  /**
+   * Claims micro-shards one at a time until none is left, computes each, and sums the
+   * reduction tree as far as it can: the thread that completes a node's second child adds
+   * the two and climbs on, so summing is shared too and never waits. The thread that
+   * completes the root sets {@linkcode FINISHED} and wakes the main thread. Returns false if
+   * `stopped()` turned true between shards.
+   */
+  work(stopped: () => boolean = () => false): boolean {
+    const { control, shards } = this.#buffers;
+    for (;;) {
+      if (stopped()) return false;
+      const k = Atomics.add(control, NEXT, 1);
+      if (k >= shards) return true;
+      this.run(k);
+      this.#climb(k);
+    }
   }
 
   /** Computes micro-shard `k` into slab `k`. */
@@ -143,71 +199,39 @@ export class ShardRunner {
     }
   }
 
-  /**
-   * Computes thread `t`'s block of micro-shards, then sums every node of the reduction tree
-   * that lies inside the block (see {@linkcode reduceShards}): the threads share the summing.
-   * Returns false, leaving the block unfinished, if `stopped()` turns true between shards.
-   */
-  runBlock(t: number, threads: number, stopped: () => boolean = () => false): boolean {
-    const [first, end] = threadShards(t, threads, this.#buffers.shards);
-    for (let k = first; k < end; k++) {
-      if (stopped()) return false;
-      this.run(k);
+  /** After leaf `k` is written: sums every ancestor whose other child is already done. */
+  #climb(k: number): void {
+    const { control, arrivals, slabs, shards } = this.#buffers;
+    const { parent, into, from } = this.#tree;
+    const P = this.#buffers.params.length;
+    for (let node = k; parent[node] >= 0;) {
+      const j = parent[node] - shards;
+      // The first child to arrive leaves; the second sees the first's slab (Atomics order it).
+      if (Atomics.add(arrivals, j, 1) === 0) return;
+      const to = into[j] * P, add = from[j] * P;
+      for (let i = 0; i < P; i++) slabs[to + i] += slabs[add + i];
+      node = parent[node];
     }
-    sumTree(this.#buffers, 0, this.#buffers.shards, (lo, hi) => first <= lo && hi <= end);
-    return true;
+    Atomics.store(control, FINISHED, 1);
+    Atomics.notify(control, FINISHED);
   }
 }
 
 /**
- * Sums the weighted slabs with a fixed binary tree over the micro-shards, in place: node
- * `[lo, hi)` is `node [lo, mid) + node [mid, hi)` and ends in slab `lo`. The tree depends only
- * on the number of micro-shards, never on the threads, so the bits do not either. `take`
- * says which nodes this call computes (children always before parents).
+ * The batch's mean loss before the update, once the step is {@linkcode FINISHED}: the weighted
+ * shard losses summed in shard order. (The batch gradient is then slab 0.)
  */
-function sumTree(
-  buffers: Buffers,
-  lo: number,
-  hi: number,
-  take: (lo: number, hi: number) => boolean,
-): void {
-  if (hi - lo < 2) return;
-  const mid = (lo + hi) >>> 1;
-  sumTree(buffers, lo, mid, take);
-  sumTree(buffers, mid, hi, take);
-  if (!take(lo, hi)) return;
-  const P = buffers.params.length, slabs = buffers.slabs;
-  const to = lo * P, from = mid * P;
-  for (let i = 0; i < P; i++) slabs[to + i] += slabs[from + i];
-}
-
-/**
- * Finishes the batch gradient after every thread ran {@linkcode ShardRunner.runBlock}: sums
- * the tree nodes that span more than one thread's block. The gradient of the batch mean loss
- * is then slab 0 (the first `params.length` elements of `slabs`); returns the batch's mean
- * loss before the update, summed in shard order.
- */
-export function reduceShards(buffers: Buffers, threads: number): number {
-  const { shards, losses } = buffers;
-  const inOneBlock = (lo: number, hi: number) => {
-    for (let t = 0; t < threads; t++) {
-      const [first, end] = threadShards(t, threads, shards);
-      if (first <= lo && lo < end) return hi <= end;
-    }
-    return false;
-  };
-  sumTree(buffers, 0, shards, (lo, hi) => !inOneBlock(lo, hi));
+export function batchLoss(buffers: Buffers): number {
   let loss = 0;
-  for (let k = 0; k < shards; k++) loss += losses[k];
+  for (let k = 0; k < buffers.shards; k++) loss += buffers.losses[k];
   return loss;
 }
 
 /** The message the main thread sends a worker, once. */
 export interface ToWorker {
   type: "init";
-  /** Thread index, 1..threads-1 (the main thread is 0). */
+  /** Worker index, from 1 (the main thread is 0). */
   index: number;
-  threads: number;
   buffers: Buffers;
   /** URL of the loss module. */
   loss: string;
@@ -251,15 +275,19 @@ export function allocateBuffers(
   const P = shapes.reduce((n, [r, c]) => n + r * c, 0);
   const f64 = (n: number) =>
     shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+  const i32 = (n: number) =>
+    shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n);
   return {
     shapes,
     params: f64(P),
     slabs: f64(shards * P),
     losses: f64(shards),
-    indices: shared ? new Int32Array(new SharedArrayBuffer(batch * 4)) : new Int32Array(batch),
+    indices: i32(batch),
     X: shared ? X.toShared().share() : X,
     Y: shared ? Y.toShared().share() : Y,
+    // Atomics.wait/notify need shared memory, even in-process (where nobody waits).
     control: new Int32Array(new SharedArrayBuffer((RUNNING + threads) * 4)),
+    arrivals: i32(Math.max(1, shards - 1)),
     shards,
   };
 }

@@ -6,9 +6,9 @@ import { Matrix } from "../matrix.ts";
 import { createRng } from "../nn/rng.ts";
 import {
   allocateBuffers,
+  batchLoss,
   gatherRows,
   importLoss,
-  reduceShards,
   scalarOf,
   ShardRunner,
   viewParams,
@@ -242,8 +242,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       for (let i = 0; i < batch; i++) buffers.indices[i] = rng.randint(X.rows);
       if (pool) await pool.step(runner, step);
-      else runner.runBlock(0, 1);
-      const before = reduceShards(buffers, plan.threads);
+      else {
+        runner.reset();
+        runner.work();
+      }
+      const before = batchLoss(buffers);
       if (!Number.isFinite(before) || !allFinite(gradient)) {
         status = "diverged";
         divergedAt = step;

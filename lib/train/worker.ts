@@ -5,7 +5,6 @@
 import {
   type Buffers,
   describeError,
-  DONE,
   type FromWorker,
   GEN,
   importLoss,
@@ -42,7 +41,7 @@ try {
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
-  const { index, threads, buffers, loss } = event.data;
+  const { index, buffers, loss } = event.data;
   const control = buffers.control;
   checkOut = () => {
     Atomics.store(control, RUNNING + index, 0);
@@ -60,20 +59,14 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const gen = Atomics.load(control, GEN);
   post({ type: "ready" });
   try {
-    serve(runner, buffers, index, threads, gen);
+    serve(runner, buffers, gen);
   } finally {
     checkOut();
   }
 };
 
-/** The step loop: sleep until the main thread starts a step, compute, count in, repeat. */
-function serve(
-  runner: ShardRunner,
-  buffers: Buffers,
-  index: number,
-  threads: number,
-  gen: number,
-): void {
+/** The step loop: sleep until the main thread starts a step, claim and compute shards, repeat. */
+function serve(runner: ShardRunner, buffers: Buffers, gen: number): void {
   const control = buffers.control;
   const stopped = () => Atomics.load(control, STOP) !== 0;
   for (;;) {
@@ -83,12 +76,10 @@ function serve(
     if (stopped()) return;
     gen = Atomics.load(control, GEN);
     try {
-      if (!runner.runBlock(index, threads, stopped)) return;
+      if (!runner.work(stopped)) return;
     } catch (e) {
       post({ type: "fault", message: describeError(e) });
       return;
     }
-    // The last worker in wakes the main thread: one notify per step on this side.
-    if (Atomics.add(control, DONE, 1) + 1 === threads - 1) Atomics.notify(control, DONE);
   }
 }
