@@ -95,7 +95,7 @@ Deno.test("training is bit-identical for 1, 2, 3 and 4 workers", async (t) => {
   await t.step("default micro-shards on a step big enough to split", async () => {
     const net = () => initMLP([8, 64, 64, 2], createRng(3));
     const reference = await run({ params: net(), batch: 300, steps: 10, workers: 1 });
-    assert.equal(reference.shards, 12);
+    assert.equal(reference.shards, 6);
     const result = await run({ params: net(), batch: 300, steps: 10, workers: 2 });
     assert.deepEqual(result.params.map((p) => p.data), reference.params.map((p) => p.data));
   });

@@ -134,7 +134,7 @@ Deno.test("auto picks one thread for the seed experiment and the cores for a big
   assert.match(seed.reason, /^121k multiply-adds per step: 1 thread/);
   const large = planWorkers(shapes([8, 256, 256, 2]), 1000, "auto");
   const cores = navigator.hardwareConcurrency;
-  assert.deepEqual([large.threads, large.shards], [Math.min(cores, 12), 12]);
+  assert.deepEqual([large.threads, large.shards], [Math.min(cores, 6), 6]);
   assert.match(large.reason, /^202\.2M multiply-adds per step/);
   assert.deepEqual(planWorkers(shapes([8, 25, 10, 2]), 100, 3).threads, 3);
 });

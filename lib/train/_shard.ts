@@ -3,6 +3,7 @@
 import { Matrix, type SharedMatrixHandle } from "../matrix.ts";
 import type { Tensor } from "../autograd/tracer.ts";
 import { valueAndGrad } from "../autograd/transforms.ts";
+import { withScratch } from "../autograd/ops.ts";
 
 /** A loss as a loss module exports it: `loss(params, X, Y)` → a scalar tensor. */
 export type LossFn = (params: Tensor[], X: Tensor, Y: Tensor) => Tensor;
@@ -181,22 +182,25 @@ export class ShardRunner {
     const [Xk, Yk] = scratch;
     gatherRows(b.X, b.indices, start, Xk);
     gatherRows(b.Y, b.indices, start, Yk);
-    const [value, grads] = this.#valueAndGrad(this.#params, Xk, Yk);
     const w = rows / b.indices.length; // this shard's share of the batch mean
-    b.losses[k] = w * scalarOf(value, this.#where);
-    const slabs = b.slabs;
-    let offset = k * b.params.length;
-    for (let i = 0; i < grads.length; i++) {
-      const g = grads[i], [r, c] = b.shapes[i];
-      if (!(g instanceof Matrix) || g.rows !== r || g.cols !== c) {
-        throw new TypeError(
-          `${this.#where}: the gradient of parameter ${i} is not a ${r}x${c} matrix`,
-        );
+    // The step's intermediates live in reused scratch memory: copy the results out at once.
+    withScratch(() => {
+      const [value, grads] = this.#valueAndGrad(this.#params, Xk, Yk);
+      b.losses[k] = w * scalarOf(value, this.#where);
+      const slabs = b.slabs;
+      let offset = k * b.params.length;
+      for (let i = 0; i < grads.length; i++) {
+        const g = grads[i], [r, c] = b.shapes[i];
+        if (!(g instanceof Matrix) || g.rows !== r || g.cols !== c) {
+          throw new TypeError(
+            `${this.#where}: the gradient of parameter ${i} is not a ${r}x${c} matrix`,
+          );
+        }
+        const d = g.data;
+        for (let j = 0; j < d.length; j++) slabs[offset + j] = w * d[j];
+        offset += d.length;
       }
-      const d = g.data;
-      for (let j = 0; j < d.length; j++) slabs[offset + j] = w * d[j];
-      offset += d.length;
-    }
+    });
   }
 
   /** After leaf `k` is written: sums every ancestor whose other child is already done. */

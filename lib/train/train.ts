@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { Matrix } from "../matrix.ts";
 import { createRng } from "../nn/rng.ts";
+import { withScratch } from "../autograd/ops.ts";
 import {
   allocateBuffers,
   batchLoss,
@@ -57,8 +58,9 @@ export interface TrainOptions {
   loss?: string | URL;
   /**
    * Micro-shards per batch: the batch gradient is the size-weighted sum of their gradients in
-   * a fixed order, so results are bit-identical for any number of workers. Default: 1 for
-   * steps too small to split, else 12 (capped at the batch).
+   * a fixed order, so results are bit-identical for any number of workers (but differ in the
+   * last bits between shard counts). Default: 1 for steps too small to split, else 6 (capped
+   * at the batch).
    */
   shards?: number;
 }
@@ -85,10 +87,12 @@ export interface TrainResult {
 
 /** A worker's sync costs ~50 µs a step; below this many multiply-adds a thread does not pay. */
 export const MIN_WORK_PER_THREAD = 1_000_000;
-// Twelve micro-shards split evenly over 1, 2, 3, 4 or 6 threads.
-const PARALLEL_SHARDS = 12;
-// The in-process loop yields to the event loop this often, so an AbortSignal can fire.
-const YIELD_MS = 50;
+// Six micro-shards split evenly over 1, 2, 3 or 6 threads (threads claim them as they come
+// free, so other counts balance too). Each costs a little: on the large benchmark step one
+// thread runs 2% slower in 6 shards than in one, and 14% slower in 12.
+const PARALLEL_SHARDS = 6;
+// The step loop yields to the event loop this often, so an AbortSignal (or a timer) can fire.
+const YIELD_MS = 20;
 
 /** The thread plan for a run: see {@linkcode planWorkers}. */
 export interface WorkerPlan {
@@ -166,8 +170,9 @@ function count(n: number): string {
  *
  * With more than one worker, `workers - 1` module workers share the parameters, data and
  * gradient slabs through `SharedArrayBuffer`s and the main thread computes a share too. The
- * batch is split into a fixed number of micro-shards whose gradients are summed in a fixed
- * order, so the same seed gives bit-identical parameters and logs for any worker count.
+ * batch is split into a fixed number of micro-shards (`shards`), which the threads claim as
+ * they come free; their gradients are summed by a fixed binary tree, so the same seed gives
+ * bit-identical parameters and logs for any worker count.
  *
  * Stops early with status `"diverged"` if a loss or gradient is not finite, and `"aborted"`
  * when `signal` aborts. A worker fault rejects with an error naming the worker, after
@@ -198,17 +203,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (typeof lr !== "number" || !Number.isFinite(lr)) {
     throw new RangeError(`train: lr must be a finite number, got ${lr}`);
   }
-  for (
-    const [name, v, min] of [["batch", batch, 1], ["steps", steps, 0], [
-      "logEvery",
-      logEvery,
-      1,
-    ]] as const
-  ) {
-    if (!Number.isInteger(v) || v < min) {
-      throw new RangeError(`train: ${name} must be an integer of at least ${min}, got ${v}`);
-    }
-  }
+  checkInteger("batch", batch, 1);
+  checkInteger("steps", steps, 0);
+  checkInteger("logEvery", logEvery, 1);
   const rng = createRng(seed);
   const shapes = params.map((p) => [p.rows, p.cols] as [number, number]);
   const plan = planWorkers(shapes, batch, options.workers ?? "auto", options.shards);
@@ -231,6 +228,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let seconds = 0;
 
   const pool = plan.threads > 1 ? new WorkerPool(buffers, plan.threads, lossUrl) : undefined;
+  // A message to ourselves yields to the event loop in ~20 µs; a setTimeout(0) chained from a
+  // timer is clamped to milliseconds, which cost 4% of a run when yielding every 50 ms.
+  const channel = new MessageChannel();
+  const yieldToEventLoop = () =>
+    new Promise((resolve) => {
+      channel.port1.onmessage = resolve;
+      channel.port2.postMessage(null);
+    });
   try {
     await pool?.start();
     const start = performance.now();
@@ -257,7 +262,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (step % logEvery === 0 || step === steps) {
         gatherRows(buffers.X, buffers.indices, 0, Xb);
         gatherRows(buffers.Y, buffers.indices, 0, Yb);
-        const after = scalarOf(loss(live, Xb, Yb), "train");
+        const after = withScratch(() => scalarOf(loss(live, Xb, Yb), "train"));
         if (!Number.isFinite(after)) {
           status = "diverged";
           divergedAt = step;
@@ -268,12 +273,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         onLog?.(entry);
       }
       if (performance.now() - lastYield > YIELD_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await yieldToEventLoop();
         lastYield = performance.now();
       }
     }
     seconds = (performance.now() - start) / 1000;
   } finally {
+    channel.port1.close();
     await pool?.close();
     for (const [i, p] of params.entries()) p.data.set(live[i].data);
   }
@@ -287,6 +293,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     status,
     ...(divergedAt === undefined ? {} : { divergedAt }),
   };
+}
+
+function checkInteger(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(`train: ${name} must be an integer of at least ${min}, got ${value}`);
+  }
 }
 
 function allFinite(a: Float64Array): boolean {
