@@ -8,6 +8,7 @@ import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 import { createRng, initMLP, Matrix, mseLoss, valueAndGrad } from "../mod.ts";
 import { kernelBackend } from "../lib/_kernels.ts";
+import { withScratch } from "../lib/autograd/ops.ts";
 
 const LR = 0.01;
 const PEERS = ["wasm", "cpu"] as const;
@@ -44,14 +45,19 @@ function batch(sizes: number[], size: number, seed: number): [Matrix, Matrix] {
 
 const lossAndGrad = valueAndGrad(mseLoss);
 
-/** Our step: the public autograd's loss and gradient, then SGD in place. */
+/**
+ * Our step as `train()` takes it: the public autograd's loss and gradient with intermediates in
+ * reused scratch memory (as TF.js frees its own in `tf.tidy`), then SGD in place.
+ */
 function ourStep(params: Matrix[], X: Matrix, Y: Matrix): number {
-  const [loss, grads] = lossAndGrad(params, X, Y);
-  for (let i = 0; i < params.length; i++) {
-    const p = params[i].data, g = (grads[i] as Matrix).data;
-    for (let j = 0; j < p.length; j++) p[j] -= LR * g[j];
-  }
-  return typeof loss === "number" ? loss : loss.data[0];
+  return withScratch(() => {
+    const [loss, grads] = lossAndGrad(params, X, Y);
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data, g = (grads[i] as Matrix).data;
+      for (let j = 0; j < p.length; j++) p[j] -= LR * g[j];
+    }
+    return typeof loss === "number" ? loss : loss.data[0];
+  });
 }
 
 /** A matrix's entries rounded to float32, the only float type TF.js has. */
