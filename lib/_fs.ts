@@ -1,4 +1,4 @@
-// File-system helpers shared by the library and the scripts: atomic writes.
+// File-system helpers shared by the library and the scripts: atomic writes, existence checks.
 
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +35,26 @@ export async function writeFileAtomic(
     await Deno.rename(temp, target);
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) await Deno.remove(temp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Whether `path` exists; errors other than "not found" (such as a denied permission) propagate.
+ *
+ * @example
+ * ```ts
+ * import { exists } from "./_fs.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(await exists("/definitely/not/here"), false);
+ * ```
+ */
+export async function exists(path: string | URL): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
 }

@@ -2,7 +2,7 @@
 
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
-import { writeFileAtomic } from "../lib/_fs.ts";
+import { exists, writeFileAtomic } from "../lib/_fs.ts";
 import { DataError, type LabeledData, loadLabeledCsv, oneHot } from "../lib/data/csv.ts";
 import { ensurePulsarData, HTRU2_URL } from "../lib/data/htru2.ts";
 import {
@@ -618,16 +618,6 @@ function fmt(loss: number): string {
 function bar(fraction: number, width = 30): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 if (import.meta.main) Deno.exit(await runTrain(Deno.args));

@@ -3,21 +3,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exists } from "../lib/_fs.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TIMEOUT_MS = 120_000;
 const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
 const tasks: Record<string, string> = config.tasks;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
 
 /** A task's `deno run` flags and script, e.g. `["--allow-read", ...]` and `"scripts/data.ts"`. */
 function runTask(name: string): { flags: string[]; script: string } {

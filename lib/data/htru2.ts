@@ -2,7 +2,7 @@
 
 import { unzipSync } from "npm:fflate@0.8.3";
 import { basename } from "node:path";
-import { writeFileAtomic } from "../_fs.ts";
+import { exists, writeFileAtomic } from "../_fs.ts";
 import { createRng } from "../nn/rng.ts";
 import { DataError, parseLabeledCsv } from "./csv.ts";
 
@@ -222,14 +222,4 @@ export function balanceHtru2(
     lines.push(`${row.join(",")},${labels[i]}`);
   }
   return lines.join("\n") + "\n";
-}
-
-async function exists(path: string | URL): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
