@@ -427,7 +427,13 @@ export async function runExperiment(
     yLabel: "batch MSE after the update",
     divergedAt: diverged ? result.divergedAt : undefined,
   });
-  return { metrics, model: diverged ? null : serializeModel(config.layers, result.params), svg };
+  return {
+    metrics,
+    model: diverged
+      ? null
+      : serializeModel(config.layers, result.params, standardizer ?? undefined),
+    svg,
+  };
 }
 
 /** The versions recorded with every run. */

@@ -82,3 +82,17 @@ Deno.test("parseModel names the source and what is wrong", () => {
   assert.throws(() => parseModel("{oops", "bad.json"), SyntaxError);
   assert.throws(() => parseModel("[]", "bad.json"), TypeError);
 });
+
+Deno.test("a model keeps its standardizer exactly, and rejects a malformed one", () => {
+  const params = initMLP([2, 3, 2], createRng(4));
+  const standardizer = { mean: [0.1, -2.5e-7], std: [1 / 3, 12345.678] };
+  const text = serializeModel([2, 3, 2], params, standardizer);
+  assert.deepEqual(parseModel(text, "m.json").standardizer, standardizer);
+  assert.equal(parseModel(serializeModel([2, 3, 2], params), "m.json").standardizer, undefined);
+  assert.throws(
+    () => serializeModel([2, 3, 2], params, { mean: [0], std: [1] }),
+    /standardizer covers 1 features but the network has 2 inputs/,
+  );
+  const bad = text.replace('"std": [', '"std": [0, ');
+  assert.throws(() => parseModel(bad, "m.json"), /m.json: "standardizer" must be/);
+});

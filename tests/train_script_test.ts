@@ -311,9 +311,10 @@ Deno.test("a held-out split is stratified, standardized on training rows and sco
   assert.deepEqual(metrics.evaluation!.train!.confusion.map((r) => r[0] + r[1]), [1311, 1311]);
   const stats = metrics.data.standardizer!;
   assert.equal(stats.mean.length, 8);
-  // The saved model with the saved statistics reproduces the evaluation on all rows.
-  const params = parseModel(model!).params;
-  const predicted = predictClasses(params, standardize(data.X, stats));
+  // The saved model carries its statistics and alone reproduces the evaluation on all rows.
+  const saved = parseModel(model!);
+  assert.deepEqual(saved.standardizer, stats);
+  const predicted = predictClasses(saved.params, standardize(data.X, saved.standardizer!));
   assert.deepEqual(classificationMetrics(predicted, data.labels, 2), metrics.evaluation!.all);
 });
 

@@ -1,19 +1,25 @@
 // Saving and loading MLP weights as JSON that round-trips every double exactly.
 
 import { Matrix } from "../matrix.ts";
+import type { Standardizer } from "../data/preprocess.ts";
 import { checkSizes } from "./mlp.ts";
 
-/** A trained MLP as stored on disk: the layer sizes and the weight list. */
+/** A trained MLP as stored on disk: the layer sizes, the weight list, and its input scaling. */
 export interface SavedModel {
   /** Layer sizes, inputs first, e.g. `[8, 25, 10, 2]`. */
   sizes: number[];
   /** `[W1, b1, W2, b2, ...]` as produced by `initMLP` and training. */
   params: Matrix[];
+  /**
+   * The feature statistics the network was trained on (`--standardize`): inputs must be
+   * standardized with them before `mlpForward`. Absent when it was trained on raw features.
+   */
+  standardizer?: Standardizer;
 }
 
 /**
- * The MLP as JSON text `{"sizes": [...], "params": [W1, b1, ...]}`, each matrix a list of
- * rows, one row per line. Numbers are written in JavaScript's shortest round-trip form (and
+ * The MLP as JSON text `{"sizes": [...], "params": [W1, b1, ...]}` (plus `"standardizer":
+ * {"mean", "std"}` when one is given), each matrix a list of rows, one row per line. Numbers are written in JavaScript's shortest round-trip form (and
  * `-0` as `-0`), so {@linkcode parseModel} restores every bit; nothing else is written (no
  * timestamps or run details), so equal weights give byte-equal text.
  *
@@ -31,8 +37,21 @@ export interface SavedModel {
  * assert.equal(serializeModel(model.sizes, model.params), text);
  * ```
  */
-export function serializeModel(sizes: readonly number[], params: readonly Matrix[]): string {
+export function serializeModel(
+  sizes: readonly number[],
+  params: readonly Matrix[],
+  standardizer?: Standardizer,
+): string {
   checkParams(sizes, params, "serializeModel");
+  if (
+    standardizer &&
+    (standardizer.mean.length !== sizes[0] || standardizer.std.length !== sizes[0])
+  ) {
+    throw new TypeError(
+      `serializeModel: the standardizer covers ${standardizer.mean.length} features but the ` +
+        `network has ${sizes[0]} inputs`,
+    );
+  }
   const number = (v: number, where: string) => {
     if (!Number.isFinite(v)) {
       throw new RangeError(`serializeModel: ${where} is ${v}; only finite weights can be saved`);
@@ -45,7 +64,16 @@ export function serializeModel(sizes: readonly number[], params: readonly Matrix
     );
     return `    [\n${rows.join(",\n")}\n    ]`;
   });
-  return `{\n  "sizes": [${sizes.join(", ")}],\n  "params": [\n${matrices.join(",\n")}\n  ]\n}\n`;
+  const list = (name: string, values: number[]) =>
+    `[${values.map((v, j) => number(v, `standardizer ${name}[${j}]`)).join(", ")}]`;
+  const scaling = standardizer
+    ? `,\n  "standardizer": {\n    "mean": ${list("mean", standardizer.mean)},\n    "std": ${
+      list("std", standardizer.std)
+    }\n  }`
+    : "";
+  return `{\n  "sizes": [${sizes.join(", ")}],\n  "params": [\n${
+    matrices.join(",\n")
+  }\n  ]${scaling}\n}\n`;
 }
 
 /**
@@ -75,7 +103,11 @@ export function parseModel(text: string, source = "model text"): SavedModel {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     fail('expected an object with "sizes" and "params"');
   }
-  const { sizes, params } = json as { sizes?: unknown; params?: unknown };
+  const { sizes, params, standardizer } = json as {
+    sizes?: unknown;
+    params?: unknown;
+    standardizer?: unknown;
+  };
   if (!Array.isArray(sizes) || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
     fail(`"sizes" must be a list of positive integers, got ${JSON.stringify(sizes)}`);
   }
@@ -104,7 +136,22 @@ export function parseModel(text: string, source = "model text"): SavedModel {
   } catch (e) {
     fail((e as Error).message);
   }
-  return { sizes: layerSizes, params: matrices };
+  if (standardizer === undefined) return { sizes: layerSizes, params: matrices };
+  const { mean, std } = (standardizer ?? {}) as { mean?: unknown; std?: unknown };
+  const isList = (v: unknown) =>
+    Array.isArray(v) && v.length === layerSizes[0] &&
+    v.every((x) => typeof x === "number" && Number.isFinite(x));
+  if (!isList(mean) || !isList(std) || (std as number[]).some((x) => x <= 0)) {
+    fail(
+      `"standardizer" must be {"mean", "std"}, each a list of ${layerSizes[0]} finite ` +
+        "numbers (std positive)",
+    );
+  }
+  return {
+    sizes: layerSizes,
+    params: matrices,
+    standardizer: { mean: mean as number[], std: std as number[] },
+  };
 }
 
 /** Checks that `params` is `[W1, b1, ...]` with `Wl` (sizes[l] × sizes[l-1]), `bl` (sizes[l] × 1). */
