@@ -34,14 +34,20 @@ export class Trace {
 
 /** A recorded primitive application (reverse mode). Leaves have no primitive. */
 export class Node {
+  /** Position on its trace's tape. */
+  readonly index: number;
   constructor(
+    trace: Trace,
     // deno-lint-ignore no-explicit-any
     readonly primitive: Primitive<any> | undefined,
     readonly args: Tensor[],
     readonly out: Tensor,
     readonly params: unknown,
     readonly parents: (Node | undefined)[],
-  ) {}
+  ) {
+    this.index = trace.tape.length;
+    trace.tape.push(this);
+  }
 }
 
 /**
@@ -112,23 +118,30 @@ export function apply<P>(primitive: Primitive<P>, args: Tensor[], params: P): Te
     if (a instanceof Traced && (top === undefined || a.trace.id > top.id)) top = a.trace;
   }
   if (top === undefined) return primitive.forward(args as Value[], params);
-  const inner = args.map((a) => a instanceof Traced && a.trace === top ? a.value : a);
+  // Unbox the arguments of the innermost trace once, with plain loops: this runs per op.
+  const n = args.length;
+  const inner: Tensor[] = new Array(n);
+  const boxes: (Traced | undefined)[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = args[i];
+    const box = a instanceof Traced && a.trace === top ? a : undefined;
+    boxes[i] = box;
+    inner[i] = box === undefined ? a : box.value;
+  }
   const out = apply(primitive, inner, params);
   if (top.mode === "reverse") {
-    const parents = args.map((a) => a instanceof Traced && a.trace === top ? a.node : undefined);
-    const node = new Node(primitive, inner, out, params, parents);
-    top.tape.push(node);
-    return new Traced(out, top, node);
+    const parents: (Node | undefined)[] = new Array(n);
+    for (let i = 0; i < n; i++) parents[i] = boxes[i]?.node;
+    return new Traced(out, top, new Node(top, primitive, inner, out, params, parents));
   }
-  const tangents = args.map((a) => a instanceof Traced && a.trace === top ? a.tangent : undefined);
+  const tangents: (Tensor | undefined)[] = new Array(n);
+  for (let i = 0; i < n; i++) tangents[i] = boxes[i]?.tangent;
   return new Traced(out, top, undefined, primitive.jvp(tangents, out, inner, params));
 }
 
 /** Starts reverse-mode tracing of `x`: returns the traced leaf. */
 export function traceLeaf(trace: Trace, x: Tensor): Traced {
-  const node = new Node(undefined, [], x, undefined, []);
-  trace.tape.push(node);
-  return new Traced(x, trace, node);
+  return new Traced(x, trace, new Node(trace, undefined, [], x, undefined, []));
 }
 
 /** Starts forward-mode tracing of `x` with tangent `t`. */
@@ -148,23 +161,23 @@ export function backward(
   leaves: Node[],
   accumulate: (x: Tensor, y: Tensor) => Tensor,
 ): (Tensor | undefined)[] {
-  const cotangents = new Map<Node, Tensor>();
-  cotangents.set(out.node!, g);
+  // Cotangents by tape position: nodes are numbered in creation order (see `record`).
   const tape = trace.tape;
+  const cotangents: (Tensor | undefined)[] = new Array(tape.length);
+  cotangents[out.node!.index] = g;
   for (let n = tape.length - 1; n >= 0; n--) {
     const node = tape[n];
     const primitive = node.primitive;
-    if (primitive === undefined) continue;
-    const gOut = cotangents.get(node);
-    if (gOut === undefined) continue;
-    cotangents.delete(node); // free intermediate cotangents as soon as they are used
+    const gOut = cotangents[n];
+    if (primitive === undefined || gOut === undefined) continue;
+    cotangents[n] = undefined; // free intermediate cotangents as soon as they are used
     for (let i = 0; i < node.parents.length; i++) {
       const parent = node.parents[i];
       if (parent === undefined) continue;
       const gIn = primitive.vjp[i](gOut, node.out, node.args, node.params);
-      const prev = cotangents.get(parent);
-      cotangents.set(parent, prev === undefined ? gIn : accumulate(prev, gIn));
+      const prev = cotangents[parent.index];
+      cotangents[parent.index] = prev === undefined ? gIn : accumulate(prev, gIn);
     }
   }
-  return leaves.map((leaf) => cotangents.get(leaf));
+  return leaves.map((leaf) => cotangents[leaf.index]);
 }

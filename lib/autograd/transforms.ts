@@ -87,11 +87,13 @@ function linearize(
 ): [Tensor, (g: Tensor) => unknown[]] {
   const trace = new Trace("reverse");
   const rebuilds: ((leaves: Tensor[]) => unknown)[] = [];
+  const counts: number[] = [];
   const leafNodes: Node[] = [];
   const leafValues: Tensor[] = [];
   const traced = primals.map((p) => {
     const [leaves, rebuild] = flatten(p, where);
     rebuilds.push(rebuild);
+    counts.push(leaves.length);
     return rebuild(leaves.map((leaf) => {
       const box = traceLeaf(trace, leaf);
       leafNodes.push(box.node!);
@@ -110,11 +112,7 @@ function linearize(
       : [];
     const grads = leafValues.map((leaf, i) => cotangents[i] ?? zerosLike(leaf));
     let offset = 0;
-    return rebuilds.map((rebuild, i) => {
-      const n = flatten(primals[i], where)[0].length;
-      offset += n;
-      return rebuild(grads.slice(offset - n, offset));
-    });
+    return rebuilds.map((rebuild, i) => rebuild(grads.slice(offset, offset += counts[i])));
   };
   return [value, pullback];
 }
