@@ -1,0 +1,74 @@
+// Runs the seed training step (8-25-10-2, batch 100) many times for profiling, or summarises a
+// V8 CPU profile by file. Profile, then summarise:
+//   deno run --cpu-prof --cpu-prof-dir=/tmp/prof scripts/profile_step.ts --steps 100000
+//   deno run --allow-read=/tmp/prof scripts/profile_step.ts --summary /tmp/prof/<file>.cpuprofile
+
+import { parseArgs } from "node:util";
+import { basename } from "node:path";
+import { Matrix } from "../lib/matrix.ts";
+import { withScratch } from "../lib/autograd/ops.ts";
+import { valueAndGrad } from "../lib/autograd/transforms.ts";
+import { initMLP, mseLoss } from "../lib/nn/mlp.ts";
+import { createRng } from "../lib/nn/rng.ts";
+
+/** Microseconds per seed step (forward, backward, SGD) over `steps`, as train() runs it. */
+function runSteps(steps: number): number {
+  const rng = createRng(0);
+  const params = initMLP([8, 25, 10, 2], rng);
+  const X = Matrix.zeros(100, 8), Y = Matrix.zeros(100, 2);
+  for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
+  for (let i = 0; i < 100; i++) Y.data[2 * i + rng.randint(2)] = 1;
+  const lossAndGrad = valueAndGrad(mseLoss);
+  const start = performance.now();
+  for (let s = 0; s < steps; s++) {
+    withScratch(() => {
+      const [, grads] = lossAndGrad(params, X, Y);
+      for (let i = 0; i < params.length; i++) {
+        const p = params[i].data, g = grads[i].data;
+        for (let j = 0; j < p.length; j++) p[j] -= 0.01 * g[j];
+      }
+    });
+  }
+  return (performance.now() - start) * 1000 / steps;
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { url: string; functionName: string } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per source file (or V8 category) as percentages, largest first. */
+function summarise(profile: CpuProfile): [string, number][] {
+  const where = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const time = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = where.get(id)!;
+    const key = frame.url ? basename(frame.url) : frame.functionName;
+    time.set(key, (time.get(key) ?? 0) + profile.timeDeltas[i]);
+    total += profile.timeDeltas[i];
+  });
+  return [...time].map(([k, t]): [string, number] => [k, 100 * t / total])
+    .sort((a, b) => b[1] - a[1]);
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: { steps: { type: "string", default: "20000" }, summary: { type: "string" } },
+  });
+  if (values.summary !== undefined) {
+    const profile = JSON.parse(await Deno.readTextFile(values.summary)) as CpuProfile;
+    // Anonymous files are WebAssembly modules: V8 names them by a hash.
+    for (const [file, pct] of summarise(profile).slice(0, 15)) {
+      console.log(`${pct.toFixed(1).padStart(5)}%  ${file}`);
+    }
+  } else {
+    const steps = Number(values.steps);
+    if (!Number.isInteger(steps) || steps < 1) {
+      console.error(`--steps must be a positive integer, got ${values.steps}`);
+      Deno.exit(2);
+    }
+    console.log(`${runSteps(steps).toFixed(1)} µs per seed step over ${steps} steps`);
+  }
+}
