@@ -1,5 +1,6 @@
-// Runs the seed training step (8-25-10-2, batch 100) many times for profiling, or summarises a
-// V8 CPU profile by file. Profile, then summarise:
+// Runs a training step (the seed config 8-25-10-2 with batch 100, or the large 8-256-256-2 with
+// batch 1000) many times for profiling, or summarises a V8 CPU profile by file. Profile, then
+// summarise:
 //   deno run --cpu-prof --cpu-prof-dir=/tmp/prof scripts/profile_step.ts --steps 100000
 //   deno run --allow-read=/tmp/prof scripts/profile_step.ts --summary /tmp/prof/<file>.cpuprofile
 
@@ -11,13 +12,19 @@ import { valueAndGrad } from "../lib/autograd/transforms.ts";
 import { initMLP, mseLoss } from "../lib/nn/mlp.ts";
 import { createRng } from "../lib/nn/rng.ts";
 
-/** Microseconds per seed step (forward, backward, SGD) over `steps`, as train() runs it. */
-function runSteps(steps: number): number {
+const CONFIGS = {
+  seed: { sizes: [8, 25, 10, 2], batch: 100 },
+  large: { sizes: [8, 256, 256, 2], batch: 1000 },
+};
+
+/** Microseconds per step (forward, backward, SGD) over `steps`, as train() runs it. */
+function runSteps(config: keyof typeof CONFIGS, steps: number): number {
+  const { sizes, batch } = CONFIGS[config];
   const rng = createRng(0);
-  const params = initMLP([8, 25, 10, 2], rng);
-  const X = Matrix.zeros(100, 8), Y = Matrix.zeros(100, 2);
+  const params = initMLP(sizes, rng);
+  const X = Matrix.zeros(batch, 8), Y = Matrix.zeros(batch, 2);
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
-  for (let i = 0; i < 100; i++) Y.data[2 * i + rng.randint(2)] = 1;
+  for (let i = 0; i < batch; i++) Y.data[2 * i + rng.randint(2)] = 1;
   const lossAndGrad = valueAndGrad(mseLoss);
   const start = performance.now();
   for (let s = 0; s < steps; s++) {
@@ -55,7 +62,11 @@ function summarise(profile: CpuProfile): [string, number][] {
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { steps: { type: "string", default: "20000" }, summary: { type: "string" } },
+    options: {
+      config: { type: "string", default: "seed" },
+      steps: { type: "string", default: "20000" },
+      summary: { type: "string" },
+    },
   });
   if (values.summary !== undefined) {
     const profile = JSON.parse(await Deno.readTextFile(values.summary)) as CpuProfile;
@@ -64,11 +75,16 @@ if (import.meta.main) {
       console.log(`${pct.toFixed(1).padStart(5)}%  ${file}`);
     }
   } else {
-    const steps = Number(values.steps);
+    const steps = Number(values.steps), config = values.config;
     if (!Number.isInteger(steps) || steps < 1) {
       console.error(`--steps must be a positive integer, got ${values.steps}`);
       Deno.exit(2);
     }
-    console.log(`${runSteps(steps).toFixed(1)} µs per seed step over ${steps} steps`);
+    if (config !== "seed" && config !== "large") {
+      console.error(`--config must be seed or large, got ${config}`);
+      Deno.exit(2);
+    }
+    const us = runSteps(config, steps);
+    console.log(`${us.toFixed(1)} µs per ${config} step over ${steps} steps`);
   }
 }
