@@ -1,33 +1,13 @@
 // Tests for lib/data (CSV loading, the HTRU2 download and balancing) and lib/_fs.ts.
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { strToU8, zipSync } from "npm:fflate@0.8.3";
 import { writeFileAtomic } from "../lib/_fs.ts";
+import { pulsarCsvPath, sharedDataPath, withTempDir } from "./_helpers.ts";
 import { DataError, loadLabeledCsv, oneHot, parseLabeledCsv } from "../lib/data/csv.ts";
 import { balanceHtru2, ensurePulsarData, PULSAR_COLUMNS } from "../lib/data/htru2.ts";
 
-const PULSARS_CSV = new URL("../../shared/data/pulsars_tuned.csv", import.meta.url);
-const HTRU2_CSV = new URL("../../shared/data/HTRU_2.csv", import.meta.url);
-
-/** Reads a shared data file, failing (never skipping) with where it looked. */
-async function readShared(url: URL): Promise<string> {
-  try {
-    return await Deno.readTextFile(url);
-  } catch (e) {
-    assert.fail(`Missing test data: looked for ${fileURLToPath(url)} (${(e as Error).message})`);
-  }
-}
-
-/** Runs `fn` with a temporary directory that is removed afterwards. */
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "denograd_data_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const readHtru2 = async () => await Deno.readTextFile(await sharedDataPath("HTRU_2.csv"));
 
 /** Runs `fn` against a local HTTP server that answers every request with `respond()`. */
 async function withServer(
@@ -60,8 +40,8 @@ async function assertDataError(promise: Promise<unknown>, ...parts: string[]): P
 }
 
 Deno.test("loadLabeledCsv reads the shared pulsar file: 3,278 rows, 8 features, balanced", async () => {
-  await readShared(PULSARS_CSV);
-  const data = await loadLabeledCsv(PULSARS_CSV);
+  const csv = await pulsarCsvPath();
+  const data = await loadLabeledCsv(csv);
   assert.deepEqual(data.X.shape, [3278, 8]);
   assert.deepEqual(data.featureNames, PULSAR_COLUMNS.slice(0, 8));
   assert.equal(data.labelName, "label");
@@ -82,9 +62,9 @@ Deno.test("loadLabeledCsv reads the shared pulsar file: 3,278 rows, 8 features, 
 });
 
 Deno.test("loadLabeledCsv puts X in shared memory when asked", async () => {
-  await readShared(PULSARS_CSV);
-  assert.equal((await loadLabeledCsv(PULSARS_CSV, { shared: true })).X.isShared, true);
-  assert.equal((await loadLabeledCsv(PULSARS_CSV)).X.isShared, false);
+  const csv = await pulsarCsvPath();
+  assert.equal((await loadLabeledCsv(csv, { shared: true })).X.isShared, true);
+  assert.equal((await loadLabeledCsv(csv)).X.isShared, false);
 });
 
 Deno.test("parseLabeledCsv takes the label column by name", () => {
@@ -112,8 +92,8 @@ Deno.test("parseLabeledCsv reads headerless text given column names, counting li
 });
 
 Deno.test("oneHot gives the pulsar targets [label == 0, label == 1]", async () => {
-  await readShared(PULSARS_CSV);
-  const { labels } = await loadLabeledCsv(PULSARS_CSV);
+  const csv = await pulsarCsvPath();
+  const { labels } = await loadLabeledCsv(csv);
   const Y = oneHot(labels, 2, { shared: true });
   assert.deepEqual(Y.shape, [3278, 2]);
   assert.equal(Y.isShared, true);
@@ -134,7 +114,7 @@ Deno.test("oneHot rejects labels outside [0, numClasses) and empty labels", () =
 });
 
 Deno.test("loadLabeledCsv errors name the file, line, column and value", async (t) => {
-  await withTempDir(async (dir) => {
+  await withTempDir("denograd_data_test_", async (dir) => {
     const cases: [name: string, text: string, parts: string[], label?: string][] = [
       ["empty file", "", ["the file is empty"]],
       ["blank file", "\n\n", ["the file is empty"]],
@@ -171,7 +151,7 @@ Deno.test("loadLabeledCsv errors name the file, line, column and value", async (
 });
 
 Deno.test("balanceHtru2 keeps every pulsar and a seeded half of non-pulsars, in file order", async () => {
-  const text = await readShared(HTRU2_CSV);
+  const text = await readHtru2();
   const source = text.trim().split("\n").map((line) => line.split(",").map(Number).join(","));
   const csv = balanceHtru2(text, { seed: 0 });
   assert.equal(csv, balanceHtru2(text, { seed: 0 }), "same seed, same file");
@@ -191,7 +171,7 @@ Deno.test("balanceHtru2 keeps every pulsar and a seeded half of non-pulsars, in 
 });
 
 Deno.test("balanceHtru2 says what differs from the expected HTRU2", async (t) => {
-  const text = await readShared(HTRU2_CSV);
+  const text = await readHtru2();
   const lines = text.trim().split("\n");
   let kept = 0;
   const cases: [name: string, text: string, message: string][] = [
@@ -222,9 +202,9 @@ Deno.test("balanceHtru2 says what differs from the expected HTRU2", async (t) =>
 });
 
 Deno.test("ensurePulsarData downloads, balances and writes the pulsar CSV once", async () => {
-  const zip = zipSync({ "HTRU_2.csv": strToU8(await readShared(HTRU2_CSV)) });
+  const zip = zipSync({ "HTRU_2.csv": strToU8(await readHtru2()) });
   await withServer(() => zipResponse(zip), async (url, requests) => {
-    await withTempDir(async (dir) => {
+    await withTempDir("denograd_data_test_", async (dir) => {
       const path = `${dir}/data/pulsars_tuned.csv`;
       let last = 0;
       assert.equal(
@@ -241,9 +221,7 @@ Deno.test("ensurePulsarData downloads, balances and writes the pulsar CSV once",
       assert.equal(data.labels.filter((l) => l === 1).length, 1639);
       assert.equal(data.labels.filter((l) => l === 0).length, 1639);
       const source = new Set(
-        (await readShared(HTRU2_CSV)).trim().split("\n").map((l) =>
-          l.split(",").map(Number).join()
-        ),
+        (await readHtru2()).trim().split("\n").map((l) => l.split(",").map(Number).join()),
       );
       const rows = data.X.toArray();
       for (let i = 0; i < rows.length; i++) {
@@ -262,7 +240,7 @@ Deno.test("ensurePulsarData downloads, balances and writes the pulsar CSV once",
 });
 
 Deno.test("ensurePulsarData fails clearly and leaves no file on a bad download", async (t) => {
-  const csv = strToU8(await readShared(HTRU2_CSV));
+  const csv = strToU8(await readHtru2());
   const zip = zipSync({ "HTRU_2.csv": csv });
   const cases: [name: string, respond: () => Response, parts: string[]][] = [
     ["HTTP 404", () => new Response("not here", { status: 404 }), ["HTTP 404", "Not Found"]],
@@ -283,7 +261,7 @@ Deno.test("ensurePulsarData fails clearly and leaves no file on a bad download",
   for (const [name, respond, parts] of cases) {
     await t.step(name, async () => {
       await withServer(respond, async (url) => {
-        await withTempDir(async (dir) => {
+        await withTempDir("denograd_data_test_", async (dir) => {
           await assertDataError(ensurePulsarData(`${dir}/pulsars.csv`, { url }), url, ...parts);
           assert.deepEqual([...Deno.readDirSync(dir)], [], "the output directory is empty");
         });
@@ -291,7 +269,7 @@ Deno.test("ensurePulsarData fails clearly and leaves no file on a bad download",
     });
   }
   await t.step("an unreachable server", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("denograd_data_test_", async (dir) => {
       const url = "http://127.0.0.1:9/htru2.zip"; // the discard port: nothing listens
       await assertDataError(ensurePulsarData(`${dir}/p.csv`, { url }), `Download of ${url} failed`);
       assert.deepEqual([...Deno.readDirSync(dir)], []);
@@ -300,7 +278,7 @@ Deno.test("ensurePulsarData fails clearly and leaves no file on a bad download",
 });
 
 Deno.test("writeFileAtomic creates the directory, replaces the file and leaves no temp file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("denograd_data_test_", async (dir) => {
     const path = `${dir}/results/metrics.json`;
     await writeFileAtomic(path, "one");
     await writeFileAtomic(path, new Uint8Array([116, 119, 111]));
@@ -310,7 +288,7 @@ Deno.test("writeFileAtomic creates the directory, replaces the file and leaves n
 });
 
 Deno.test("writeFileAtomic removes its temp file when the rename fails", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("denograd_data_test_", async (dir) => {
     await Deno.mkdir(`${dir}/taken/inner`, { recursive: true }); // a non-empty directory
     await assert.rejects(writeFileAtomic(`${dir}/taken`, "data"));
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["taken"]);

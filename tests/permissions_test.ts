@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exists } from "../lib/_fs.ts";
+import { pulsarCsvPath } from "./_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TIMEOUT_MS = 120_000;
@@ -80,15 +81,8 @@ Deno.test("a download the data task's flags do not allow names the flag to add",
   }
 });
 
-/** The experiment's exact file, as .ci/run provides it; says so rather than pass without it. */
-async function pulsarData(): Promise<string> {
-  const candidates = ["data/pulsars_tuned.csv", "../shared/data/pulsars_tuned.csv"];
-  for (const path of candidates.map((p) => join(ROOT, p))) if (await exists(path)) return path;
-  throw new Error(`No pulsar data: expected one of ${candidates.join(", ")}`);
-}
-
 Deno.test("the train task's flags train on data and write results anywhere the user says", async () => {
-  const data = await pulsarData();
+  const data = await pulsarCsvPath();
   const out = await Deno.makeTempDir({ prefix: "denograd_permissions_" });
   try {
     // Two workers: they inherit the task's permissions and load the library from disk.
@@ -104,7 +98,7 @@ Deno.test("the train task's flags train on data and write results anywhere the u
 });
 
 Deno.test("the train script names the flag to add when a permission is missing", async () => {
-  const data = await pulsarData();
+  const data = await pulsarCsvPath();
   const out = await Deno.makeTempDir({ prefix: "denograd_permissions_" });
   try {
     const args = ["--data", data, "--out", out, "--steps", "5"];

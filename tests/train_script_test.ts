@@ -18,37 +18,14 @@ import {
 } from "../scripts/train.ts";
 import { meanStd, runSeeds, seedsTable } from "../scripts/seeds.ts";
 import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
+import { pulsarCsvPath, withTempDir } from "./_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const PULSARS = fileURLToPath(new URL("../../shared/data/pulsars_tuned.csv", import.meta.url));
-
-/** The experiment's data file; fails (never skips) when it is missing. */
-async function pulsarData(): Promise<string> {
-  try {
-    await Deno.stat(PULSARS);
-  } catch (e) {
-    assert.fail(
-      `Missing test data: ${PULSARS} (${(e as Error).message}); these tests need the ` +
-        `experiment's exact pulsar CSV there (see .ci/run)`,
-    );
-  }
-  return PULSARS;
-}
 
 /** An IO sink that records what the CLI prints. */
 function capture(): TrainIO & { out: string[]; err: string[] } {
   const out: string[] = [], err: string[] = [];
   return { out, err, log: (line) => out.push(line), error: (line) => err.push(line) };
-}
-
-/** Runs `fn` with a temporary directory that is removed afterwards. */
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "denograd_train_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -157,7 +134,7 @@ Deno.test("with the train task's permissions, a bad flag exits 2 and --help exit
 });
 
 Deno.test("layers that do not fit the data, or bad data, exit 2 naming the problem", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("denograd_train_test_", async (dir) => {
     const csv = join(dir, "tiny.csv");
     await Deno.writeTextFile(csv, "a,b,label\n0,0,0\n1,1,1\n0,1,1\n");
     const cases: [string[], RegExp][] = [
@@ -187,7 +164,7 @@ Deno.test("layers that do not fit the data, or bad data, exit 2 naming the probl
 });
 
 Deno.test("labels that are not 0..K-1 are a data error", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("denograd_train_test_", async (dir) => {
     const csv = join(dir, "gap.csv");
     await Deno.writeTextFile(csv, "a,label\n0,1\n1,3\n");
     const io = capture();
@@ -197,8 +174,8 @@ Deno.test("labels that are not 0..K-1 are a data error", async () => {
 });
 
 Deno.test("a default run on the pulsar data writes metrics, model and loss curve", async (t) => {
-  const data = await pulsarData();
-  await withTempDir(async (dir) => {
+  const data = await pulsarCsvPath();
+  await withTempDir("denograd_train_test_", async (dir) => {
     const io = capture();
     const args = ["--data", data, "--out", join(dir, "a"), "--workers", "1"];
     assert.equal(await runTrain(args, io), 0, io.err.join("\n"));
@@ -276,7 +253,7 @@ Deno.test("a default run on the pulsar data writes metrics, model and loss curve
 });
 
 Deno.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90", async () => {
-  const data = await loadLabeledCsv(await pulsarData());
+  const data = await loadLabeledCsv(await pulsarCsvPath());
   const accuracies: number[] = [];
   for (let seed = 0; seed < 10; seed++) {
     const config = parseTrainArgs(["--seed", String(seed), "--workers", "1"]) as TrainConfig;
@@ -293,7 +270,7 @@ Deno.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90"
 });
 
 Deno.test("a held-out split is stratified, standardized on training rows and scored apart", async () => {
-  const path = await pulsarData();
+  const path = await pulsarCsvPath();
   const data = await loadLabeledCsv(path);
   const config = parseTrainArgs([
     "--standardize",
@@ -319,8 +296,8 @@ Deno.test("a held-out split is stratified, standardized on training rows and sco
 });
 
 Deno.test("a diverging run writes metrics with status diverged and no model, and exits 3", async () => {
-  const data = await pulsarData();
-  await withTempDir(async (dir) => {
+  const data = await pulsarCsvPath();
+  await withTempDir("denograd_train_test_", async (dir) => {
     const io = capture();
     const code = await runTrain(
       ["--data", data, "--out", dir, "--lr", "1e308", "--workers", "1"],
@@ -340,8 +317,8 @@ Deno.test("a diverging run writes metrics with status diverged and no model, and
 });
 
 Deno.test("a training error exits 1 with its message and writes no files", async () => {
-  const data = await pulsarData();
-  await withTempDir(async (dir) => {
+  const data = await pulsarCsvPath();
+  await withTempDir("denograd_train_test_", async (dir) => {
     const io = capture();
     const crash = () => Promise.reject(new Error("Worker 2 failed at step 7: boom"));
     const out = join(dir, "out");

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createRng, grad, initMLP, Matrix, mseLoss, train, type TrainOptions } from "../mod.ts";
 import { planWorkers } from "../lib/train/train.ts";
 import { loadLabeledCsv, oneHot } from "../lib/data/csv.ts";
+import { pulsarCsvPath } from "./_helpers.ts";
 
 const rng = createRng(11);
 const X = Matrix.zeros(300, 8);
@@ -140,23 +141,7 @@ Deno.test("auto picks one thread for the seed experiment and the cores for a big
 });
 
 Deno.test("training lowers the loss on the pulsar data", async () => {
-  const candidates = [
-    new URL("../data/pulsars_tuned.csv", import.meta.url),
-    new URL("../../shared/data/pulsars_tuned.csv", import.meta.url),
-  ];
-  const path = candidates.find((url) => {
-    try {
-      return Deno.statSync(url).isFile;
-    } catch {
-      return false;
-    }
-  });
-  if (path === undefined) {
-    throw new Error(
-      "the pulsar data is missing: run `deno task data` or copy ../shared/data/pulsars_tuned.csv " +
-        "to data/",
-    );
-  }
+  const path = await pulsarCsvPath();
   const data = await loadLabeledCsv(path);
   const result = await train({
     params: initMLP([8, 25, 10, 2], createRng(0)),
