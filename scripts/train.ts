@@ -36,7 +36,11 @@ metrics.json, model.json and loss.svg to the output directory.
 
 Options:
   --data PATH           labelled numeric CSV with a header (default ${DEFAULT_DATA};
-                        downloaded from UCI when that default file is missing)
+                        downloaded when that default file is missing)
+  --data-url URL        where that download comes from: an http:, https: or file: URL of
+                        the HTRU2 zip, for mirrors and offline copies; a host other than
+                        UCI needs \`deno run --allow-net=HOST\` (default
+                        ${HTRU2_URL})
   --label NAME          label column (default: the last column)
   --layers LIST         layer sizes, inputs first (default 8,25,10,2); the first must equal
                         the number of features, the last the number of classes
@@ -60,6 +64,8 @@ Exit status: 0 trained, 1 training or I/O error, 2 bad flags or data, 3 training
 export interface TrainConfig {
   /** Path of the CSV. */
   data: string;
+  /** Where the HTRU2 zip is downloaded from when `data` is the default file and missing. */
+  dataUrl: string;
   /** Label column name, or `null` for the last column. */
   label: string | null;
   /** Layer sizes, inputs first. */
@@ -140,6 +146,7 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
       allowPositionals: true,
       options: {
         data: { type: "string", default: DEFAULT_DATA },
+        "data-url": { type: "string", default: HTRU2_URL },
         label: { type: "string" },
         layers: { type: "string", default: "8,25,10,2" },
         lr: { type: "string", default: "0.01" },
@@ -206,9 +213,15 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
   for (const flag of ["data", "out", "label"] as const) {
     if (values[flag] !== undefined && values[flag].trim() === "") bad(flag, "a non-empty string");
   }
+  // fetch also takes data: and blob: URLs, but neither can usefully hold the archive.
+  const dataUrl = URL.parse(values["data-url"]);
+  if (!dataUrl || !["http:", "https:", "file:"].includes(dataUrl.protocol)) {
+    bad("data-url", "an http:, https: or file: URL, such as file:///tmp/htru2.zip");
+  }
 
   const config: TrainConfig = {
     data: values.data,
+    dataUrl: values["data-url"],
     label: values.label ?? null,
     layers,
     lr,
@@ -502,9 +515,9 @@ export async function runTrain(
 
   try {
     if (config.data === DEFAULT_DATA && !(await exists(config.data))) {
-      io.log(`${config.data} is missing: downloading HTRU2 from ${HTRU2_URL} (once)...`);
+      io.log(`${config.data} is missing: downloading HTRU2 from ${config.dataUrl} (once)...`);
       try {
-        await ensurePulsarData(config.data);
+        await ensurePulsarData(config.data, { url: config.dataUrl });
       } catch (e) {
         io.error(`error: ${(e as Error).message}`);
         io.error(`Run \`deno task data\` to retry the download, or pass --data PATH.`);
@@ -515,11 +528,10 @@ export async function runTrain(
 
     const { progress } = io;
     const steps = config.steps;
+    const width = String(steps).length; // log lines align; the bar redraws in place
     const onLog = ({ step, loss }: { step: number; loss: number }) => {
       if (progress) progress(`${bar(step / steps)} step ${step}/${steps}  loss ${fmt(loss)}`);
-      else {io.log(
-          `step ${String(step).padStart(String(steps).length)}/${steps}  loss ${fmt(loss)}`,
-        );}
+      else io.log(`step ${String(step).padStart(width)}/${steps}  loss ${fmt(loss)}`);
     };
     let result: ExperimentResult;
     try {

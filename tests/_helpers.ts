@@ -1,6 +1,7 @@
-// Shared test helpers: where the experiment's data is, and temporary directories.
+// Shared test helpers: where the experiment's data is, temporary directories, local HTTP servers.
 
 import { fileURLToPath } from "node:url";
+import { strToU8, zipSync } from "npm:fflate@0.8.3";
 
 // The experiment's file beside the repository first, then the copy .ci/run puts in data/.
 const PULSAR_CANDIDATES = [
@@ -50,4 +51,36 @@ export async function withTempDir<T>(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** The HTRU2 archive as UCI serves it: a zip holding `../shared/data/HTRU_2.csv`. */
+export async function htru2Zip(): Promise<Uint8Array> {
+  const csv = await Deno.readTextFile(await sharedDataPath("HTRU_2.csv"));
+  return zipSync({ "HTRU_2.csv": strToU8(csv) });
+}
+
+/**
+ * Runs `fn` against a local HTTP server on 127.0.0.1 (a free port) that answers every request
+ * with `respond()`; `fn` gets the URL of `htru2.zip` there and a count of the requests so far.
+ * The server is shut down afterwards.
+ */
+export async function withServer(
+  respond: () => Response,
+  fn: (url: string, requests: () => number) => Promise<void>,
+): Promise<void> {
+  let count = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => (count++, respond()),
+  );
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}/htru2.zip`, () => count);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+/** A 200 response carrying `bytes` as a zip (copied, so each response has its own body). */
+export function zipResponse(bytes: Uint8Array): Response {
+  return new Response(new Uint8Array(bytes), { headers: { "content-type": "application/zip" } });
 }

@@ -3,32 +3,18 @@
 import assert from "node:assert/strict";
 import { strToU8, zipSync } from "npm:fflate@0.8.3";
 import { writeFileAtomic } from "../lib/_fs.ts";
-import { pulsarCsvPath, sharedDataPath, withTempDir } from "./_helpers.ts";
+import {
+  htru2Zip,
+  pulsarCsvPath,
+  sharedDataPath,
+  withServer,
+  withTempDir,
+  zipResponse,
+} from "./_helpers.ts";
 import { DataError, loadLabeledCsv, oneHot, parseLabeledCsv } from "../lib/data/csv.ts";
 import { balanceHtru2, ensurePulsarData, PULSAR_COLUMNS } from "../lib/data/htru2.ts";
 
 const readHtru2 = async () => await Deno.readTextFile(await sharedDataPath("HTRU_2.csv"));
-
-/** Runs `fn` against a local HTTP server that answers every request with `respond()`. */
-async function withServer(
-  respond: () => Response,
-  fn: (url: string, requests: () => number) => Promise<void>,
-): Promise<void> {
-  let count = 0;
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    () => (count++, respond()),
-  );
-  try {
-    await fn(`http://127.0.0.1:${server.addr.port}/htru2.zip`, () => count);
-  } finally {
-    await server.shutdown();
-  }
-}
-
-function zipResponse(bytes: Uint8Array): Response {
-  return new Response(new Uint8Array(bytes), { headers: { "content-type": "application/zip" } });
-}
 
 /** Asserts `promise` rejects with a DataError whose message contains every part. */
 async function assertDataError(promise: Promise<unknown>, ...parts: string[]): Promise<void> {
@@ -202,7 +188,7 @@ Deno.test("balanceHtru2 says what differs from the expected HTRU2", async (t) =>
 });
 
 Deno.test("ensurePulsarData downloads, balances and writes the pulsar CSV once", async () => {
-  const zip = zipSync({ "HTRU_2.csv": strToU8(await readHtru2()) });
+  const zip = await htru2Zip();
   await withServer(() => zipResponse(zip), async (url, requests) => {
     await withTempDir("denograd_data_test_", async (dir) => {
       const path = `${dir}/data/pulsars_tuned.csv`;
@@ -241,7 +227,7 @@ Deno.test("ensurePulsarData downloads, balances and writes the pulsar CSV once",
 
 Deno.test("ensurePulsarData fails clearly and leaves no file on a bad download", async (t) => {
   const csv = strToU8(await readHtru2());
-  const zip = zipSync({ "HTRU_2.csv": csv });
+  const zip = await htru2Zip();
   const cases: [name: string, respond: () => Response, parts: string[]][] = [
     ["HTTP 404", () => new Response("not here", { status: 404 }), ["HTTP 404", "Not Found"]],
     ["an HTML page", () => new Response("<html>Moved</html>"), ["not a valid zip archive"]],

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadLabeledCsv } from "../lib/data/csv.ts";
+import { HTRU2_URL, PULSAR_COLUMNS } from "../lib/data/htru2.ts";
 import { standardize } from "../lib/data/preprocess.ts";
 import { classificationMetrics, predictClasses } from "../lib/nn/metrics.ts";
 import { parseModel } from "../lib/nn/model_io.ts";
@@ -18,9 +19,10 @@ import {
 } from "../scripts/train.ts";
 import { meanStd, runSeeds, seedsTable } from "../scripts/seeds.ts";
 import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
-import { pulsarCsvPath, withTempDir } from "./_helpers.ts";
+import { htru2Zip, pulsarCsvPath, withServer, withTempDir, zipResponse } from "./_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const TIMEOUT_MS = 120_000;
 
 /** An IO sink that records what the CLI prints. */
 function capture(): TrainIO & { out: string[]; err: string[] } {
@@ -40,6 +42,7 @@ async function listDir(dir: string): Promise<string[]> {
 Deno.test("parseTrainArgs defaults to the published experiment", () => {
   assert.deepEqual(parseTrainArgs([]), {
     data: "data/pulsars_tuned.csv",
+    dataUrl: HTRU2_URL,
     label: null,
     layers: [8, 25, 10, 2],
     lr: 0.01,
@@ -63,6 +66,9 @@ Deno.test("parseTrainArgs defaults to the published experiment", () => {
       label: "y",
     },
   );
+  for (const url of ["https://mirror.example/htru2.zip", "file:///srv/htru2.zip"]) {
+    assert.equal((parseTrainArgs(["--data-url", url]) as TrainConfig).dataUrl, url);
+  }
 });
 
 const BAD_FLAGS: [string[], RegExp][] = [
@@ -86,6 +92,9 @@ const BAD_FLAGS: [string[], RegExp][] = [
   [["--test-fraction=-0.1"], /--test-fraction must be a number in \[0, 1\).*, got "-0.1"/],
   [["--out", " "], /--out must be a non-empty string, got " "/],
   [["--data", ""], /--data must be a non-empty string/],
+  [["--data-url", "htru2.zip"], /--data-url must be an http:, https: or file: URL, .*"htru2.zip"/],
+  [["--data-url", "ftp://x/a.zip"], /--data-url must be an http:, .*, got "ftp:\/\/x\/a.zip"/],
+  [["--data-url", "data:,PK"], /--data-url must be an http:, https: or file: URL, .*"data:,PK"/],
   [["--learning-rate", "1"], /Unknown option '--learning-rate'/],
   [["--standardize=yes"], /--standardize/],
   [["--lr"], /--lr/],
@@ -104,22 +113,114 @@ Deno.test("each bad flag exits 2 with a message naming the flag and the value", 
   }
 });
 
+/** Runs `deno ARGS` in `cwd`, killing it after TIMEOUT_MS. */
+async function runDeno(args: string[], cwd = ROOT) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: controller.signal,
+    }).output();
+    assert.ok(!controller.signal.aborted, `deno ${args.join(" ")} took over ${TIMEOUT_MS} ms`);
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs scripts/train.ts as `deno task train` would: from the root, with the task's flags. */
 async function runTask(args: string[]) {
   const tokens = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks.train
     .trim().split(/\s+/) as string[];
   assert.deepEqual(tokens.slice(0, 2), ["deno", "run"]);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...tokens.slice(2), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  return await runDeno(["run", ...tokens.slice(2), ...args]);
 }
+
+/**
+ * Runs scripts/train.ts from `cwd`, outside the repository, so its default data file is
+ * missing there. The repository's deno.json (and with it deno.lock) is named explicitly, as
+ * Deno looks for them from the cwd; the only host it may reach is the local test server.
+ */
+async function runTrainIn(cwd: string, args: string[]) {
+  return await runDeno([
+    "run",
+    "--no-prompt",
+    "--config",
+    join(ROOT, "deno.json"),
+    "--allow-read",
+    "--allow-write",
+    "--allow-net=127.0.0.1",
+    join(ROOT, "scripts", "train.ts"),
+    ...args,
+  ], cwd);
+}
+
+/** Every path under `dir`, relative to it, sorted; directories end with "/". */
+async function listTree(dir: string, prefix = ""): Promise<string[]> {
+  const paths: string[] = [];
+  for (const name of await listDir(join(dir, prefix))) {
+    const path = prefix + name;
+    if ((await Deno.stat(join(dir, path))).isDirectory) {
+      paths.push(`${path}/`, ...await listTree(dir, `${path}/`));
+    } else paths.push(path);
+  }
+  return paths;
+}
+
+Deno.test("train downloads the data when the default file is missing, says so, and trains on it", async () => {
+  const zip = await htru2Zip();
+  await withServer(() => zipResponse(zip), async (url, requests) => {
+    await withTempDir("denograd_train_test_", async (tmp) => {
+      const run = await runTrainIn(tmp, ["--data-url", url, "--steps", "50", "--workers", "1"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(
+        run.stdout.includes(
+          `data/pulsars_tuned.csv is missing: downloading HTRU2 from ${url} (once)...`,
+        ),
+        run.stdout,
+      );
+      assert.ok(run.stdout.includes("Wrote data/pulsars_tuned.csv\n"), run.stdout);
+      assert.equal(requests(), 1);
+
+      const lines = (await Deno.readTextFile(join(tmp, "data", "pulsars_tuned.csv")))
+        .trimEnd().split("\n");
+      assert.equal(lines[0], PULSAR_COLUMNS.join(","));
+      assert.equal(lines.length, 1 + 3278);
+      const metrics = JSON.parse(await Deno.readTextFile(join(tmp, "results", "metrics.json")));
+      assert.equal(metrics.config.dataUrl, url);
+      assert.equal(metrics.data.rows, 3278);
+      assert.equal(metrics.status, "ok");
+      assert.deepEqual(await listTree(tmp), [
+        "data/",
+        "data/pulsars_tuned.csv",
+        "results/",
+        "results/loss.svg",
+        "results/metrics.json",
+        "results/model.json",
+      ]);
+    });
+  });
+});
+
+Deno.test("a failed download of the default data exits 1 naming the URL and leaves no files", async () => {
+  await withServer(() => new Response("not here", { status: 404 }), async (url) => {
+    await withTempDir("denograd_train_test_", async (tmp) => {
+      const run = await runTrainIn(tmp, ["--data-url", url, "--steps", "50", "--workers", "1"]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.ok(run.stderr.includes(`Download of ${url} failed: HTTP 404`), run.stderr);
+      assert.ok(run.stderr.includes("`deno task data`"), run.stderr);
+      assert.ok(run.stderr.includes("--data PATH"), run.stderr);
+      assert.deepEqual(await listTree(tmp), [], "files left after a failed download");
+    });
+  });
+});
 
 Deno.test("with the train task's permissions, a bad flag exits 2 and --help exits 0", async () => {
   const bad = await runTask(["--batch=-3"]);
@@ -128,7 +229,15 @@ Deno.test("with the train task's permissions, a bad flag exits 2 and --help exit
   const help = await runTask(["--help"]);
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /^Usage: deno task train/);
-  for (const flag of ["--data", "--layers", "--workers", "--standardize", "--test-fraction"]) {
+  const flags = [
+    "--data",
+    "--data-url",
+    "--layers",
+    "--workers",
+    "--standardize",
+    "--test-fraction",
+  ];
+  for (const flag of flags) {
     assert.ok(help.stdout.includes(flag), `--help mentions ${flag}`);
   }
 });
