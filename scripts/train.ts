@@ -49,7 +49,8 @@ Options:
   --steps N             SGD steps (default 1000)
   --seed N              seed of the xoshiro128** generator: same seed, same bits (default 0)
   --log-every N         log the batch loss every N steps and at the last (default 50)
-  --workers auto|N      threads for the gradient (default auto: picked from the work per step)
+  --workers auto|N      threads for the gradient (default auto: picked from the work per step);
+                        at most one per micro-shard, and steps under 2M multiply-adds are one
   --standardize         z-score the features with the training rows' mean and std
   --test-fraction F     hold out a stratified fraction F in [0, 1) and evaluate it
                         separately (default 0: train and evaluate on all rows)
@@ -272,6 +273,8 @@ export interface TrainMetrics {
     /** Threads used, and why that many. */
     workers: number;
     workersReason: string;
+    /** Micro-shards per batch: the gradient's fixed summation order, whatever the threads. */
+    shards: number;
     /** The step where the loss became NaN or infinite, if it did. */
     divergedAt?: number;
   };
@@ -423,6 +426,7 @@ export async function runExperiment(
       seconds: result.seconds,
       workers: result.workers,
       workersReason: result.workersReason,
+      shards: result.shards,
       ...(diverged ? { divergedAt: result.divergedAt } : {}),
     },
     evaluation,
@@ -551,6 +555,12 @@ export async function runTrain(
 
     const files: [string, string][] = [["loss.svg", result.svg]];
     if (result.model !== null) files.push(["model.json", result.model]);
+    else {
+      // A model.json from an earlier run in this folder would not match this run's record.
+      await Deno.remove(join(config.out, "model.json")).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
     files.push(["metrics.json", formatJson(metrics)]); // last: it is the record of the run
     for (const [name, text] of files) await writeFileAtomic(join(config.out, name), text);
 
@@ -562,7 +572,8 @@ export async function runTrain(
           (config.standardize ? "." : ", or --standardize to put the features on one scale."),
       );
       io.error(
-        `Wrote ${join(config.out, "metrics.json")} (status "diverged") and loss.svg; no model.`,
+        `Wrote ${join(config.out, "metrics.json")} (status "diverged") and loss.svg; no model ` +
+          "(any earlier model.json there was removed).",
       );
       return 3;
     }

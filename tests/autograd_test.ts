@@ -88,6 +88,7 @@ const CASES: Case[] = [
   ...unaryCases("tanh", ["tanh"], tanh),
   ...unaryCases("square", ["square"], square),
   ...unaryCases("pow 3", ["pow"], (a) => pow(a, 3)),
+  ...unaryCases("pow 0", ["pow"], (a) => pow(a, 0)),
   ...unaryCases("pow -1.5", ["pow"], (a) => pow(a, -1.5), true),
   ...unaryCases("transpose", ["transpose"], transpose),
   ...unaryCases("sum", ["sum"], (a) => sum(a)),
@@ -292,6 +293,12 @@ Deno.test("grad of the MLP's MSE matches hand-derived backprop", () => {
   );
 });
 
+Deno.test("pow with exponent 0 has derivative 0 everywhere, 0 included", () => {
+  assert.equal(grad((x: Tensor) => pow(x, 0))(0), 0);
+  assert.deepEqual(jvp((x: Tensor) => pow(x, 0), [0], [1]), [1, 0]);
+  assert.equal(grad((x: Tensor) => pow(x, 2))(0), 0);
+});
+
 Deno.test("grad mirrors nested arrays and objects, with zeros for unused leaves", () => {
   const f = (p: { a: Tensor; rest: Tensor[] }) => mul(p.a, p.rest[0]);
   const g = grad(f)({ a: 2, rest: [5, Matrix.from([[1, 2]])] });
@@ -311,6 +318,7 @@ Deno.test("ops on plain values do not trace and keep matrices unshared", () => {
   const m = Matrix.from([[1, 2]], { shared: true });
   const out = add(m, 1) as Matrix;
   assert.ok(out instanceof Matrix);
+  assert.equal(out.isShared, false);
   assert.deepEqual(out.toArray(), [[2, 3]]);
 });
 

@@ -163,7 +163,7 @@ Deno.test("worker faults reject within 1 s, stop all workers, keep the last step
   await t.step("a worker whose loss module fails to load", async () => {
     const loss = new URL("?worker=2&mode=import", USER_LOSS);
     await assert.rejects(
-      run({ workers: 3, loss }),
+      run({ workers: 3, shards: 3, loss }),
       /worker 2 of 2 failed while starting: .*injected fault while loading/,
     );
     assert.equal(runningWorkers(), 0);
@@ -201,7 +201,7 @@ Deno.test("an AbortSignal stops training between steps", async (t) => {
     await t.step(`${workers} worker(s), aborted by a timer`, async () => {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), 100);
-      const result = await run({ workers, steps: 1_000_000, signal: controller.signal });
+      const result = await run({ workers, shards: 2, steps: 1_000_000, signal: controller.signal });
       clearTimeout(timer);
       assert.equal(result.status, "aborted");
       assert.ok(result.loss.length < 20_000);

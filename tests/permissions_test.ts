@@ -85,13 +85,18 @@ Deno.test("the train task's flags train on data and write results anywhere the u
   const data = await pulsarCsvPath();
   const out = await Deno.makeTempDir({ prefix: "denograd_permissions_" });
   try {
-    // Two workers: they inherit the task's permissions and load the library from disk.
-    const args = ["--data", data, "--out", join(out, "nested"), "--steps", "20", "--workers", "2"];
+    // Two workers: they inherit the task's permissions and load the library from disk. The
+    // step (batch 3000 on 8-64-2: 4.2M multiply-adds) is big enough to split, so both compute.
+    const args = [
+      ...["--data", data, "--out", join(out, "nested"), "--steps", "20", "--workers", "2"],
+      ...["--layers", "8,64,2", "--batch", "3000"],
+    ];
     const { code, stderr } = await run("train", args);
     assert.equal(code, 0, stderr);
     const metrics = JSON.parse(await Deno.readTextFile(join(out, "nested", "metrics.json")));
     assert.ok(metrics.training.loss.length > 0);
     assert.equal(metrics.config.workers, 2);
+    assert.deepEqual([metrics.training.workers, metrics.training.shards], [2, 6]);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

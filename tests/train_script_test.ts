@@ -407,6 +407,8 @@ Deno.test("a held-out split is stratified, standardized on training rows and sco
 Deno.test("a diverging run writes metrics with status diverged and no model, and exits 3", async () => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_train_test_", async (dir) => {
+    // A model from an earlier run in the same folder must not outlive this run's record.
+    await Deno.writeTextFile(join(dir, "model.json"), "{}");
     const io = capture();
     const code = await runTrain(
       ["--data", data, "--out", dir, "--lr", "1e308", "--workers", "1"],

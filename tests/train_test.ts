@@ -127,7 +127,7 @@ Deno.test("train rejects bad options with errors that name them", async () => {
   }
 });
 
-Deno.test("auto picks one thread for the seed experiment and the cores for a big step", () => {
+Deno.test("auto picks one thread for the seed experiment and the cores for a big step; explicit counts are capped at the micro-shards", () => {
   const shapes = (sizes: number[]) =>
     sizes.slice(1).flatMap((out, l) => [[out, sizes[l]], [out, 1]] as [number, number][]);
   const seed = planWorkers(shapes([8, 25, 10, 2]), 100, "auto");
@@ -137,7 +137,12 @@ Deno.test("auto picks one thread for the seed experiment and the cores for a big
   const cores = navigator.hardwareConcurrency;
   assert.deepEqual([large.threads, large.shards], [Math.min(cores, 6), 6]);
   assert.match(large.reason, /^202\.2M multiply-adds per step/);
-  assert.deepEqual(planWorkers(shapes([8, 25, 10, 2]), 100, 3).threads, 3);
+  // An explicit count is kept, up to one thread per micro-shard: a thread without one would
+  // only wait at every step, so the unsplit seed step stays on one thread and says why.
+  assert.deepEqual(planWorkers(shapes([8, 25, 10, 2]), 100, 3, 12).threads, 3);
+  const small = planWorkers(shapes([8, 25, 10, 2]), 100, 3);
+  assert.equal(small.threads, 1);
+  assert.match(small.reason, /^3 requested, 1 used: a step of 121k multiply-adds is 1 micro-shard/);
 });
 
 Deno.test("training lowers the loss on the pulsar data", async () => {

@@ -91,7 +91,7 @@ const addValues = binary("add", k.addInto, (x, y) => x + y);
 const subValues = binary("sub", k.subInto, (x, y) => x - y);
 const mulValues = binary("mul", k.mulInto, (x, y) => x * y);
 const divValues = binary("div", k.divInto, (x, y) => x / y);
-const tanhGradValues = binary("tanh", k.tanhGradInto, (y, g) => g * (1 - y * y));
+const tanhGradValues = binary("tanhGrad", k.tanhGradInto, (y, g) => g * (1 - y * y));
 
 /** Sums `g` down to `shape`, undoing the broadcast that made the output bigger. */
 function unbroadcast(g: Tensor, shape: Shape): Tensor {
@@ -101,6 +101,11 @@ function unbroadcast(g: Tensor, shape: Shape): Tensor {
   if (shape[0] === 1 && gs[0] !== 1) g = sum(g, { axis: 0 });
   if (shape[1] === 1 && gs[1] !== 1) g = sum(g, { axis: 1 });
   return g;
+}
+
+/** d(aᵖ)/da = p·aᵖ⁻¹, and 0 for p = 0 (where p·aᵖ⁻¹ would be 0·∞ = NaN at a = 0). */
+function powSlope(a: Tensor, p: number): Tensor {
+  return p === 0 ? mul(a, 0) : mul(p, pow(a, p - 1));
 }
 
 /** Adds the defined tangents of a broadcasting op and gives the result the output's shape. */
@@ -188,8 +193,8 @@ const primitives = {
   pow: {
     name: "pow",
     forward: ([a], p) => typeof a === "number" ? a ** p : powMatrix(a, p),
-    vjp: [(g, _, [a], p) => mul(g, mul(p, pow(a, p - 1)))],
-    jvp: ([t], _, [a], p) => mul(t!, mul(p, pow(a, p - 1))),
+    vjp: [(g, _, [a], p) => mul(g, powSlope(a, p))],
+    jvp: ([t], _, [a], p) => mul(t!, powSlope(a, p)),
   } as Primitive<number>,
   matmul: {
     name: "matmul",

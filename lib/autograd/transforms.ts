@@ -68,7 +68,7 @@ export function flatten(
 }
 
 function describe(x: unknown): string {
-  if (x === null) return "null";
+  if (x === null || x === undefined) return String(x);
   if (typeof x === "object") return `a ${x.constructor?.name ?? "object"}`;
   return `${typeof x} ${String(x)}`;
 }

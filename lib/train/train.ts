@@ -141,7 +141,15 @@ export function planWorkers(
         `train: workers must be "auto" or an integer from 1 to 256, got ${workers}`,
       );
     }
-    return { threads: workers, shards, work, reason: `${workers} requested` };
+    // A thread with no micro-shard to claim would only wait at every step.
+    const threads = Math.min(workers, shards);
+    const reason = threads === workers
+      ? `${workers} requested`
+      : `${workers} requested, ${threads} used: a step of ${count(work)} multiply-adds is ` +
+        `${shards} micro-shard${shards === 1 ? "" : "s"} (steps under ${
+          count(2 * MIN_WORK_PER_THREAD)
+        } are not split; pass shards to split it anyway)`;
+    return { threads, shards, work, reason };
   }
   const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
   const threads = Math.max(1, Math.min(cores, shards, Math.floor(work / MIN_WORK_PER_THREAD)));
