@@ -1,8 +1,13 @@
 // CLI: download HTRU2 and write the balanced pulsar CSV the trainer reads.
 
 import { parseArgs } from "node:util";
+import { exists } from "../lib/_fs.ts";
 import { DataError, loadLabeledCsv } from "../lib/data/csv.ts";
 import { ensurePulsarData, HTRU2_URL } from "../lib/data/htru2.ts";
+import { parseIntegerFlag, UsageError } from "./_flags.ts";
+
+/** The data file of the experiment; `deno task train` and `deno task seeds` fetch it if missing. */
+export const DEFAULT_DATA = "data/pulsars_tuned.csv";
 
 const USAGE = `Usage: deno run --allow-net=archive.ics.uci.edu --allow-read --allow-write \\
          scripts/data.ts [options]
@@ -11,11 +16,13 @@ Downloads HTRU2 from UCI, checks it, keeps every pulsar and as many randomly cho
 non-pulsars, and writes them as a CSV with a header. Does nothing if the file exists.
 
 Options:
-  --out PATH    where to write the CSV (default data/pulsars_tuned.csv)
+  --out PATH    where to write the CSV (default ${DEFAULT_DATA})
   --url URL     where to download the zip (default ${HTRU2_URL})
   --seed N      seed for choosing the non-pulsars (default 0)
   --force       download and rewrite even if the file exists
-  -h, --help    show this help`;
+  -h, --help    show this help
+
+Exit status: 0 the file is there, 1 download or data error, 2 bad flags.`;
 
 /** The script's settings, parsed from the command line. */
 export interface DataConfig {
@@ -32,7 +39,8 @@ export interface DataConfig {
 /**
  * Parses the flags; returns `"help"` for `--help`.
  *
- * @throws {TypeError} On an unknown flag, a missing value or a bad seed.
+ * @throws {UsageError} Naming the flag: an unknown flag, a missing value, a stray argument,
+ * or a seed that is not an integer in decimal digits (the same rule as `train.ts`).
  *
  * @example
  * ```ts
@@ -40,30 +48,78 @@ export interface DataConfig {
  * import assert from "node:assert/strict";
  * const config = parseDataArgs(["--seed", "7", "--force"]);
  * assert.ok(config !== "help" && config.seed === 7 && config.force);
+ * assert.throws(() => parseDataArgs(["--seed", "1e3"]), /--seed must be an integer, got "1e3"/);
  * ```
  */
-export function parseDataArgs(args: string[]): DataConfig | "help" {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      out: { type: "string", default: "data/pulsars_tuned.csv" },
-      url: { type: "string", default: HTRU2_URL },
-      seed: { type: "string", default: "0" },
-      force: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+export function parseDataArgs(args: readonly string[]): DataConfig | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        out: { type: "string", default: DEFAULT_DATA },
+        url: { type: "string", default: HTRU2_URL },
+        seed: { type: "string", default: "0" },
+        force: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message, { cause: e });
+  }
+  const { values, positionals } = parsed;
   if (values.help) return "help";
   if (positionals.length > 0) {
-    throw new TypeError(`Unexpected argument "${positionals[0]}"`);
+    throw new UsageError(`Unexpected argument "${positionals[0]}"; every option is a --flag`);
   }
-  const seed = Number(values.seed);
-  if (values.seed.trim() === "" || !Number.isSafeInteger(seed)) {
-    throw new TypeError(`--seed must be an integer, got "${values.seed}"`);
-  }
+  const seed = parseIntegerFlag("seed", values.seed);
   return { out: values.out, url: values.url, seed, force: values.force };
+}
+
+/** Where {@linkcode ensureDefaultData} reports: normal lines and error lines. */
+export interface DataIO {
+  /** A line of normal output. */
+  log(line: string): void;
+  /** A line of error output. */
+  error(line: string): void;
+}
+
+/**
+ * The first step of the training scripts: when `path` is {@linkcode DEFAULT_DATA} and
+ * missing, downloads HTRU2 from `options.url` (default UCI) and writes the balanced CSV
+ * there, saying so on `io`. Any other path is left to the caller, whose read reports it.
+ *
+ * @returns `false` if the download failed, after printing the error and how to retry.
+ *
+ * @example A file given by the user is never downloaded
+ * ```ts
+ * import { ensureDefaultData } from "./data.ts";
+ * import assert from "node:assert/strict";
+ * const lines: string[] = [];
+ * const io = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+ * assert.equal(await ensureDefaultData("my_data.csv", io), true);
+ * assert.deepEqual(lines, []);
+ * ```
+ */
+export async function ensureDefaultData(
+  path: string,
+  io: DataIO,
+  options: { url?: string } = {},
+): Promise<boolean> {
+  if (path !== DEFAULT_DATA || await exists(path)) return true;
+  const url = options.url ?? HTRU2_URL;
+  io.log(`${path} is missing: downloading HTRU2 from ${url} (once)...`);
+  try {
+    await ensurePulsarData(path, { url });
+  } catch (e) {
+    io.error(`error: ${(e as Error).message}`);
+    io.error("Run `deno task data` to retry the download, or pass --data PATH.");
+    return false;
+  }
+  io.log(`Wrote ${path}`);
+  return true;
 }
 
 async function main(): Promise<number> {
@@ -71,7 +127,8 @@ async function main(): Promise<number> {
   try {
     config = parseDataArgs(Deno.args);
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}\n\n${USAGE}`);
     return 2;
   }
   if (config === "help") {

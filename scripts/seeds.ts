@@ -4,16 +4,10 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { writeFileAtomic } from "../lib/_fs.ts";
 import { DataError, loadLabeledCsv } from "../lib/data/csv.ts";
-import { ensurePulsarData } from "../lib/data/htru2.ts";
 import type { ClassificationMetrics } from "../lib/nn/metrics.ts";
-import {
-  DEFAULT_DATA,
-  formatJson,
-  parseTrainArgs,
-  RNG_NAME,
-  runExperiment,
-  type TrainConfig,
-} from "./train.ts";
+import { DEFAULT_DATA, ensureDefaultData } from "./data.ts";
+import { parseIntegerFlag } from "./_flags.ts";
+import { formatJson, parseTrainArgs, RNG_NAME, runExperiment, type TrainConfig } from "./train.ts";
 
 const USAGE = `Usage: deno task seeds [options]
 
@@ -182,9 +176,7 @@ async function main(): Promise<number> {
         help: { type: "boolean", short: "h", default: false },
       },
     }));
-    if (!/^\d+$/.test(values.seeds) || Number(values.seeds) < 1) {
-      throw new Error(`--seeds must be a positive integer, got "${values.seeds}"`);
-    }
+    parseIntegerFlag("seeds", values.seeds, { min: 1 });
     parseTrainArgs(["--workers", values.workers]); // same rules as train.ts
   } catch (e) {
     console.error(`error: ${(e as Error).message}\nRun with --help for the options.`);
@@ -196,9 +188,7 @@ async function main(): Promise<number> {
   }
   console.log(`seeds.ts ${JSON.stringify(values)}`);
   try {
-    if (values.data === DEFAULT_DATA && await ensurePulsarData(values.data)) {
-      console.log(`${values.data} was missing: downloaded HTRU2 and wrote it`);
-    }
+    if (!(await ensureDefaultData(values.data, console))) return 1;
     const data = await loadLabeledCsv(values.data);
     const summaries = await runSeeds(data, {
       seeds: Number(values.seeds),

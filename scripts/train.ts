@@ -2,9 +2,9 @@
 
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
-import { exists, writeFileAtomic } from "../lib/_fs.ts";
-import { DataError, type LabeledData, loadLabeledCsv, oneHot } from "../lib/data/csv.ts";
-import { ensurePulsarData, HTRU2_URL } from "../lib/data/htru2.ts";
+import { writeFileAtomic } from "../lib/_fs.ts";
+import { DataError, DECIMAL, type LabeledData, loadLabeledCsv, oneHot } from "../lib/data/csv.ts";
+import { HTRU2_URL } from "../lib/data/htru2.ts";
 import {
   fitStandardizer,
   standardize,
@@ -23,10 +23,12 @@ import { serializeModel } from "../lib/nn/model_io.ts";
 import { createRng } from "../lib/nn/rng.ts";
 import { train } from "../lib/train/train.ts";
 import { renderLossSvg } from "./_loss_svg.ts";
+import { DEFAULT_DATA, ensureDefaultData } from "./data.ts";
+import { parseInteger, parseIntegerFlag, UsageError } from "./_flags.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
-/** The data file of the experiment; `deno task train` downloads it when it is missing. */
-export const DEFAULT_DATA = "data/pulsars_tuned.csv";
+// Both were first defined here; callers such as the tests import them from train.ts.
+export { DEFAULT_DATA, UsageError };
 
 const USAGE = `Usage: deno task train [options]
    or: deno run --allow-read --allow-write --allow-net=archive.ics.uci.edu scripts/train.ts [options]
@@ -92,36 +94,6 @@ export interface TrainConfig {
 }
 
 /**
- * A bad command line: the message names the flag and the value. The CLI exits with code 2.
- *
- * @example
- * ```ts
- * import { UsageError } from "./train.ts";
- * import assert from "node:assert/strict";
- * assert.equal(new UsageError("--lr must be positive").name, "UsageError");
- * ```
- */
-export class UsageError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @example
-   * ```ts
-   * import { UsageError } from "./train.ts";
-   * import assert from "node:assert/strict";
-   * assert.match(new UsageError("--steps must be a positive integer").message, /--steps/);
-   * ```
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "UsageError";
-  }
-}
-
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const INTEGER = /^[+-]?\d+$/;
-
-/**
  * Parses and checks the command-line flags into a {@linkcode TrainConfig}; returns `"help"`
  * for `--help`.
  *
@@ -175,36 +147,24 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
     const value = (values as Record<string, unknown>)[flag];
     throw new UsageError(`--${flag} must be ${what}, got "${value}"`);
   };
-  const positiveInt = (flag: "batch" | "steps" | "log-every") => {
-    const text = values[flag];
-    const n = Number(text);
-    return INTEGER.test(text) && Number.isSafeInteger(n) && n >= 1
-      ? n
-      : bad(flag, "a positive integer");
-  };
+  const positiveInt = (flag: "batch" | "steps" | "log-every") =>
+    parseIntegerFlag(flag, values[flag], { min: 1 });
 
-  const layerText = values.layers.split(",").map((s) => s.trim());
-  const layers = layerText.map(Number);
-  if (
-    layerText.length < 2 ||
-    !layerText.every((s, i) => INTEGER.test(s) && Number.isSafeInteger(layers[i]) && layers[i] >= 1)
-  ) {
+  const layers = values.layers.split(",").map((s) => parseInteger(s.trim()) ?? 0);
+  if (layers.length < 2 || !layers.every((n) => n >= 1)) {
     bad("layers", "two or more positive integers separated by commas, such as 8,25,10,2");
   }
 
   const lr = Number(values.lr);
   if (!DECIMAL.test(values.lr) || !Number.isFinite(lr) || lr <= 0) bad("lr", "a positive number");
 
-  const seed = Number(values.seed);
-  if (!INTEGER.test(values.seed) || !Number.isSafeInteger(seed)) bad("seed", "an integer");
+  const seed = parseIntegerFlag("seed", values.seed);
 
-  let workers: number | "auto" = "auto";
-  if (values.workers !== "auto") {
-    workers = Number(values.workers);
-    if (!INTEGER.test(values.workers) || workers < 1 || workers > 256) {
-      bad("workers", `"auto" or an integer from 1 to 256`);
-    }
-  }
+  const workers = values.workers === "auto" ? "auto" : parseIntegerFlag("workers", values.workers, {
+    min: 1,
+    max: 256,
+    what: `"auto" or an integer from 1 to 256`,
+  });
 
   const testFraction = Number(values["test-fraction"]);
   if (!DECIMAL.test(values["test-fraction"]) || !(testFraction >= 0 && testFraction < 1)) {
@@ -518,17 +478,7 @@ export async function runTrain(
   io.log(`train.ts ${JSON.stringify({ ...config, rng: RNG_NAME, versions: versions() })}`);
 
   try {
-    if (config.data === DEFAULT_DATA && !(await exists(config.data))) {
-      io.log(`${config.data} is missing: downloading HTRU2 from ${config.dataUrl} (once)...`);
-      try {
-        await ensurePulsarData(config.data, { url: config.dataUrl });
-      } catch (e) {
-        io.error(`error: ${(e as Error).message}`);
-        io.error(`Run \`deno task data\` to retry the download, or pass --data PATH.`);
-        return 1;
-      }
-      io.log(`Wrote ${config.data}`);
-    }
+    if (!(await ensureDefaultData(config.data, io, { url: config.dataUrl }))) return 1;
 
     const { progress } = io;
     const steps = config.steps;

@@ -1,7 +1,46 @@
-// Shared test helpers: where the experiment's data is, temporary directories, local HTTP servers.
+// Test helpers: the experiment's data, temporary directories, subprocesses, local HTTP servers.
 
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { strToU8, zipSync } from "npm:fflate@0.8.3";
+
+/** The repository root, where deno.json is. */
+export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
+
+/** How long a subprocess may run before {@linkcode runDeno} kills it and fails. */
+export const TIMEOUT_MS = 120_000;
+
+/** What a finished subprocess returned. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `deno ARGS` in `cwd` (default the root) without colours or stdin, killing it and
+ * failing after {@linkcode TIMEOUT_MS}.
+ */
+export async function runDeno(args: string[], cwd = ROOT): Promise<RunResult> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: controller.signal,
+    }).output();
+    assert.ok(!controller.signal.aborted, `deno ${args.join(" ")} took over ${TIMEOUT_MS} ms`);
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 // The experiment's file beside the repository first, then the copy .ci/run puts in data/.
 const PULSAR_CANDIDATES = [

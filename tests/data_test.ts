@@ -6,13 +6,21 @@ import { writeFileAtomic } from "../lib/_fs.ts";
 import {
   htru2Zip,
   pulsarCsvPath,
+  runDeno,
   sharedDataPath,
   withServer,
   withTempDir,
   zipResponse,
 } from "./_helpers.ts";
 import { DataError, loadLabeledCsv, oneHot, parseLabeledCsv } from "../lib/data/csv.ts";
-import { balanceHtru2, ensurePulsarData, PULSAR_COLUMNS } from "../lib/data/htru2.ts";
+import { balanceHtru2, ensurePulsarData, HTRU2_URL, PULSAR_COLUMNS } from "../lib/data/htru2.ts";
+import {
+  type DataConfig,
+  DEFAULT_DATA,
+  ensureDefaultData,
+  parseDataArgs,
+} from "../scripts/data.ts";
+import { UsageError } from "../scripts/_flags.ts";
 
 const readHtru2 = async () => await Deno.readTextFile(await sharedDataPath("HTRU_2.csv"));
 
@@ -259,6 +267,109 @@ Deno.test("ensurePulsarData fails clearly and leaves no file on a bad download",
       const url = "http://127.0.0.1:9/htru2.zip"; // the discard port: nothing listens
       await assertDataError(ensurePulsarData(`${dir}/p.csv`, { url }), `Download of ${url} failed`);
       assert.deepEqual([...Deno.readDirSync(dir)], []);
+    });
+  });
+});
+
+Deno.test("parseDataArgs defaults to the experiment's file and takes a seed", () => {
+  assert.deepEqual(parseDataArgs([]), {
+    out: "data/pulsars_tuned.csv",
+    url: HTRU2_URL,
+    seed: 0,
+    force: false,
+  });
+  assert.equal(parseDataArgs(["-h"]), "help");
+  for (const [text, seed] of [["7", 7], ["-4", -4], ["+3", 3], ["007", 7]] as const) {
+    assert.deepEqual(parseDataArgs([`--seed=${text}`]), {
+      ...parseDataArgs([]) as DataConfig,
+      seed,
+    }, text);
+  }
+});
+
+Deno.test("parseDataArgs rejects what train.ts rejects, naming the flag", async (t) => {
+  const badSeeds = ["0x10", " 7", "1e3", "1.5", "", "seven", "99999999999999999999"];
+  const cases: [string[], RegExp][] = [
+    ...badSeeds.map((text): [string[], RegExp] => [
+      [`--seed=${text}`],
+      new RegExp(`^--seed must be an integer, got "${RegExp.escape(text)}"$`),
+    ]),
+    [["--seed", "0x10"], /^--seed must be an integer, got "0x10"$/],
+    [["--seeds", "3"], /Unknown option '--seeds'/],
+    [["--seed"], /--seed/],
+    [["pulsars.csv"], /Unexpected argument "pulsars.csv"/],
+  ];
+  for (const [args, pattern] of cases) {
+    await t.step(JSON.stringify(args), () => {
+      assert.throws(
+        () => parseDataArgs(args),
+        (e) => e instanceof UsageError && pattern.test(e.message),
+      );
+    });
+  }
+});
+
+Deno.test("scripts/data.ts exits 2 on a bad seed, naming the flag, before touching anything", async () => {
+  const { code, stdout, stderr } = await runDeno(["run", "scripts/data.ts", "--seed", "1e3"]);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /^error: --seed must be an integer, got "1e3"\n\nUsage: /);
+  assert.equal(stdout, "");
+});
+
+/** Runs `fn` with `dir` as the working directory, where DEFAULT_DATA is a relative path. */
+async function inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const cwd = Deno.cwd();
+  Deno.chdir(dir);
+  try {
+    return await fn();
+  } finally {
+    Deno.chdir(cwd);
+  }
+}
+
+/** An IO sink recording normal and error lines. */
+function lines(): { out: string[]; err: string[]; log(l: string): void; error(l: string): void } {
+  const out: string[] = [], err: string[] = [];
+  return { out, err, log: (l) => out.push(l), error: (l) => err.push(l) };
+}
+
+Deno.test("ensureDefaultData downloads the missing default file once and says so", async () => {
+  const zip = await htru2Zip();
+  await withServer(() => zipResponse(zip), async (url, requests) => {
+    await withTempDir("denograd_data_test_", async (dir) => {
+      await inDir(dir, async () => {
+        const io = lines();
+        assert.equal(await ensureDefaultData(DEFAULT_DATA, io, { url }), true);
+        assert.deepEqual(io.out, [
+          `data/pulsars_tuned.csv is missing: downloading HTRU2 from ${url} (once)...`,
+          "Wrote data/pulsars_tuned.csv",
+        ]);
+        assert.deepEqual(io.err, []);
+        assert.equal((await loadLabeledCsv(DEFAULT_DATA)).X.rows, 3278);
+
+        const again = lines();
+        assert.equal(await ensureDefaultData(DEFAULT_DATA, again, { url }), true);
+        assert.deepEqual([again.out, again.err, requests()], [[], [], 1]);
+        // A path the user chose is theirs to get right: no download, whatever is there.
+        assert.equal(await ensureDefaultData("elsewhere.csv", again, { url }), true);
+        assert.deepEqual([again.out, requests()], [[], 1]);
+      });
+    });
+  });
+});
+
+Deno.test("ensureDefaultData reports a failed download with how to retry, and leaves no file", async () => {
+  await withServer(() => new Response("not here", { status: 404 }), async (url) => {
+    await withTempDir("denograd_data_test_", async (dir) => {
+      await inDir(dir, async () => {
+        const io = lines();
+        assert.equal(await ensureDefaultData(DEFAULT_DATA, io, { url }), false);
+        assert.deepEqual(io.err, [
+          `error: Download of ${url} failed: HTTP 404 Not Found`,
+          "Run `deno task data` to retry the download, or pass --data PATH.",
+        ]);
+        assert.deepEqual([...Deno.readDirSync(dir)], [], "files left after a failed download");
+      });
     });
   });
 });

@@ -105,14 +105,39 @@ Deno.test("stratifiedSplit with fraction 0 keeps every row for training and draw
   assert.equal(rng.next(), createRng(9).next());
 });
 
-Deno.test("stratifiedSplit rejects fractions outside [0, 1) and empty sides", () => {
+Deno.test("stratifiedSplit rejects fractions outside [0, 1)", () => {
   for (const f of [-0.1, 1, 2, NaN]) {
     assert.throws(() => stratifiedSplit([0, 1], f, createRng(0)), RangeError, `fraction ${f}`);
   }
+});
+
+Deno.test("stratifiedSplit holds out at least one row and keeps at least one of every class", () => {
+  const heldOut = (labels: number[], f: number) => {
+    const { test } = stratifiedSplit(labels, f, createRng(0));
+    return [...new Set(labels)].sort().map((c) => test.filter((i) => labels[i] === c).length);
+  };
+  // round(2 × 0.1) = 0 would hold out nothing; round(2 × 0.9) = 2 would train on nothing.
+  assert.deepEqual(heldOut([0, 1, 0, 1], 0.1), [1, 1]);
+  assert.deepEqual(heldOut([0, 1, 0, 1], 0.9), [1, 1]);
+  // A small class beside a large one: round(2 × 0.2) = 0 is raised to 1, the rest untouched.
+  const labels = [...Array(100).fill(0), 1, 1];
+  assert.deepEqual(heldOut(labels, 0.2), [20, 1]);
+  assert.deepEqual(heldOut([0, 0, 0, 0, 0, 1, 1], 0.5), [3, 1]);
+});
+
+Deno.test("stratifiedSplit rejects a class of one row when holding out, naming it, and draws nothing", () => {
+  const rng = createRng(3);
   assert.throws(
-    () => stratifiedSplit([0, 1, 0, 1], 0.1, createRng(0)),
-    /leaves 4 for training and 0 for testing/,
+    () => stratifiedSplit([0, 0, 0, 0, 0, 1], 0.5, rng),
+    (e) =>
+      e instanceof RangeError &&
+      /class 1 has only 1 row; testFraction 0\.5 needs at least 2 rows of each class/.test(
+        e.message,
+      ),
   );
+  assert.equal(rng.next(), createRng(3).next());
+  // Without a held-out set, one row is enough.
+  assert.deepEqual(stratifiedSplit([0, 0, 1], 0, rng).train, [0, 1, 2]);
 });
 
 Deno.test("takeRows copies the chosen rows in order and checks the indices", () => {

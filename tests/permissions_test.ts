@@ -2,12 +2,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { exists } from "../lib/_fs.ts";
-import { pulsarCsvPath } from "./_helpers.ts";
+import { pulsarCsvPath, ROOT, runDeno } from "./_helpers.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TIMEOUT_MS = 120_000;
 const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
 const tasks: Record<string, string> = config.tasks;
 
@@ -29,24 +26,7 @@ function runTask(name: string): { flags: string[]; script: string } {
 async function run(name: string, args: string[], withhold?: string) {
   const { script, ...task } = runTask(name);
   const flags = task.flags.filter((f) => withhold === undefined || !f.startsWith(withhold));
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  try {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...flags, script, ...args],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: controller.signal,
-    }).output();
-    assert.ok(!controller.signal.aborted, `task ${name} took over ${TIMEOUT_MS} ms`);
-    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
+  return await runDeno(["run", ...flags, script, ...args]);
 }
 
 Deno.test("the script tasks grant no subprocesses, FFI, environment or other hosts", () => {

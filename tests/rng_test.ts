@@ -1,7 +1,7 @@
 // Tests for the seeded random number generator in lib/nn/rng.ts.
 
 import assert from "node:assert/strict";
-import { createRng } from "../lib/nn/rng.ts";
+import { createRng, sampleWithoutReplacement } from "../lib/nn/rng.ts";
 
 const DRAWS = 100_000;
 
@@ -110,5 +110,59 @@ Deno.test("randint rejects n that is not an integer from 1 to 2^32", () => {
   const rng = createRng(0);
   for (const n of [0, -1, 1.5, NaN, Infinity, 2 ** 32 + 1]) {
     assert.throws(() => rng.randint(n), RangeError, `got ${n}`);
+  }
+});
+
+Deno.test("sampleWithoutReplacement draws k distinct indices below n", () => {
+  const rng = createRng(6);
+  for (const [n, k] of [[1, 1], [10, 3], [10, 10], [1000, 999]]) {
+    const picked = sampleWithoutReplacement(rng, n, k);
+    assert.equal(picked.length, k);
+    assert.equal(new Set(picked).size, k, `distinct for n ${n}, k ${k}`);
+    assert.ok(picked.every((i) => Number.isInteger(i) && i >= 0 && i < n));
+  }
+  const all = sampleWithoutReplacement(rng, 10, 10);
+  assert.deepEqual([...all].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+Deno.test("sampleWithoutReplacement is a partial Fisher–Yates shuffle: randint(n), randint(n-1), ...", () => {
+  // The balanced data file and every split depend on this exact order of draws.
+  const reference = (seed: number, n: number, k: number) => {
+    const rng = createRng(seed);
+    const pool = Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < k; i++) {
+      const j = i + rng.randint(n - i);
+      [pool[i], pool[j]] = [pool[j], pool[i]];
+    }
+    return [pool.slice(0, k), rng.next()];
+  };
+  for (const seed of [0, 1, 42]) {
+    const rng = createRng(seed);
+    assert.deepEqual([sampleWithoutReplacement(rng, 50, 7), rng.next()], reference(seed, 50, 7));
+  }
+  // Pinned, randint included: a change here changes the balanced data file for a seed.
+  assert.deepEqual(sampleWithoutReplacement(createRng(0), 5, 3), [0, 1, 4]);
+});
+
+Deno.test("sampleWithoutReplacement with k 0 returns nothing and draws nothing", () => {
+  const rng = createRng(8);
+  assert.deepEqual(sampleWithoutReplacement(rng, 5, 0), []);
+  assert.deepEqual(sampleWithoutReplacement(rng, 0, 0), []);
+  assert.equal(rng.next(), createRng(8).next());
+});
+
+Deno.test("sampleWithoutReplacement picks every index equally often", () => {
+  const rng = createRng(9);
+  const n = 10, k = 3, trials = 30_000;
+  const counts = new Array(n).fill(0);
+  for (let t = 0; t < trials; t++) for (const i of sampleWithoutReplacement(rng, n, k)) counts[i]++;
+  // Each index is picked with probability k/n: 9,000 times on average, sd about 79.
+  for (const c of counts) assert.ok(Math.abs(c - (trials * k) / n) < 400, `count ${c}`);
+});
+
+Deno.test("sampleWithoutReplacement rejects n or k that is not an integer in range", () => {
+  const rng = createRng(0);
+  for (const [n, k] of [[-1, 0], [1.5, 1], [NaN, 0], [Infinity, 1], [5, 6], [5, -1], [5, 0.5]]) {
+    assert.throws(() => sampleWithoutReplacement(rng, n, k), RangeError, `n ${n}, k ${k}`);
   }
 });

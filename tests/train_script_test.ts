@@ -2,7 +2,6 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadLabeledCsv } from "../lib/data/csv.ts";
 import { HTRU2_URL, PULSAR_COLUMNS } from "../lib/data/htru2.ts";
 import { standardize } from "../lib/data/preprocess.ts";
@@ -19,10 +18,15 @@ import {
 } from "../scripts/train.ts";
 import { meanStd, runSeeds, seedsTable } from "../scripts/seeds.ts";
 import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
-import { htru2Zip, pulsarCsvPath, withServer, withTempDir, zipResponse } from "./_helpers.ts";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TIMEOUT_MS = 120_000;
+import {
+  htru2Zip,
+  pulsarCsvPath,
+  ROOT,
+  runDeno,
+  withServer,
+  withTempDir,
+  zipResponse,
+} from "./_helpers.ts";
 
 /** An IO sink that records what the CLI prints. */
 function capture(): TrainIO & { out: string[]; err: string[] } {
@@ -112,28 +116,6 @@ Deno.test("each bad flag exits 2 with a message naming the flag and the value", 
     });
   }
 });
-
-/** Runs `deno ARGS` in `cwd`, killing it after TIMEOUT_MS. */
-async function runDeno(args: string[], cwd = ROOT) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  try {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args,
-      cwd,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: controller.signal,
-    }).output();
-    assert.ok(!controller.signal.aborted, `deno ${args.join(" ")} took over ${TIMEOUT_MS} ms`);
-    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Runs scripts/train.ts as `deno task train` would: from the root, with the task's flags. */
 async function runTask(args: string[]) {
@@ -259,7 +241,7 @@ Deno.test("layers that do not fit the data, or bad data, exit 2 naming the probl
       [["--label", "nope"], /no column is named "nope"/],
       [
         ["--layers", "2,2", "--test-fraction", "0.1"],
-        /--test-fraction 0.1: .*leaves 3 for training and 0 for testing/,
+        /--test-fraction 0.1: .*class 0 has only 1 row; .*at least 2 rows of each class/,
       ],
     ];
     for (const [args, pattern] of cases) {

@@ -65,7 +65,20 @@ export interface LabeledData {
   classes: number[];
 }
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * A plain decimal number, as data files and flags write them: an optional sign, digits with
+ * an optional point, an optional exponent. Unlike `Number()`, it refuses the empty string,
+ * spaces, `0x10`, `Infinity` and `NaN`; a match can still overflow to ±Infinity (`1e999`).
+ *
+ * @example
+ * ```ts
+ * import { DECIMAL } from "./csv.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(["1", "-2.5", ".5", "3.", "+1e-3"].every((s) => DECIMAL.test(s)));
+ * assert.ok(!["", " 1", "0x10", "Infinity", "1e", "."].some((s) => DECIMAL.test(s)));
+ * ```
+ */
+export const DECIMAL: RegExp = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * Parses CSV text whose cells are all numbers: a header row, then one sample per row with

@@ -3,7 +3,7 @@
 import { unzipSync } from "npm:fflate@0.8.3";
 import { basename } from "node:path";
 import { exists, writeFileAtomic } from "../_fs.ts";
-import { createRng } from "../nn/rng.ts";
+import { createRng, sampleWithoutReplacement } from "../nn/rng.ts";
 import { DataError, parseLabeledCsv } from "./csv.ts";
 
 /** Where UCI publishes HTRU2 (a zip holding `HTRU_2.csv`). */
@@ -166,9 +166,10 @@ export function extractHtru2Csv(zip: Uint8Array, source: string): string {
 /**
  * Checks the text of `HTRU_2.csv` (no header; 17,898 rows of 8 features and a 0/1 label,
  * 1,639 of them pulsars; all numbers finite) and returns a balanced CSV: every pulsar plus
- * 1,639 non-pulsars drawn without replacement by {@linkcode createRng}(`seed`), with the
- * {@linkcode PULSAR_COLUMNS} header. Rows keep their order in the original file. Numbers
- * are written in JavaScript's shortest round-trip form, so each row equals its source row.
+ * 1,639 non-pulsars drawn by {@linkcode sampleWithoutReplacement} with
+ * {@linkcode createRng}(`seed`), under the {@linkcode PULSAR_COLUMNS} header. Rows keep their
+ * order in the original file. Numbers are written in JavaScript's shortest round-trip form,
+ * so each row equals its source row.
  *
  * @throws {DataError} Saying what differs from the expected file.
  *
@@ -206,13 +207,10 @@ export function balanceHtru2(
     );
   }
 
-  // A partial Fisher–Yates shuffle picks `positives` distinct non-pulsars.
   const rng = createRng(options.seed ?? 0);
   const keep = Uint8Array.from(labels); // every pulsar
-  for (let i = 0; i < positives; i++) {
-    const j = i + rng.randint(negatives.length - i);
-    [negatives[i], negatives[j]] = [negatives[j], negatives[i]];
-    keep[negatives[i]] = 1;
+  for (const k of sampleWithoutReplacement(rng, negatives.length, positives)) {
+    keep[negatives[k]] = 1;
   }
 
   const lines = [PULSAR_COLUMNS.join(",")];

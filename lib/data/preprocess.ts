@@ -1,7 +1,7 @@
 // Preparing a data set for training: stratified train/test split, row selection, z-scores.
 
 import { Matrix } from "../matrix.ts";
-import type { Rng } from "../nn/rng.ts";
+import { type Rng, sampleWithoutReplacement } from "../nn/rng.ts";
 
 /** Row indices of a split, each list ascending (the order of the original data). */
 export interface Split {
@@ -13,13 +13,14 @@ export interface Split {
 
 /**
  * Splits rows into train and test sets with the same class proportions: for each class,
- * `round(count × testFraction)` of its rows, chosen by a seeded shuffle, go to the test set.
- * The draws come from `rng` class by class, in ascending class order, so the same seed
- * gives the same split.
+ * `round(count × testFraction)` of its rows, chosen by {@linkcode sampleWithoutReplacement},
+ * go to the test set, but at least 1 and at most `count - 1`, so every class is both trained
+ * on and tested. The draws come from `rng` class by class, in ascending class order, so the
+ * same seed gives the same split.
  *
  * @param testFraction In [0, 1); 0 puts every row in the training set and draws nothing.
- * @throws {RangeError} If `testFraction` is out of range, or the split leaves the training
- * or test set empty.
+ * @throws {RangeError} If `testFraction` is out of range, or it is above 0 and a class has
+ * fewer than 2 rows (one cannot be on both sides).
  *
  * @example A 50/50 split keeps both classes on both sides
  * ```ts
@@ -49,25 +50,25 @@ export function stratifiedSplit(
     if (rows) rows.push(i);
     else byClass.set(labels[i], [i]);
   }
-  const isTest = new Uint8Array(labels.length);
-  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
-    const rows = byClass.get(c)!;
-    const take = Math.round(rows.length * testFraction);
-    // A partial Fisher–Yates shuffle: the first `take` entries become a uniform sample.
-    for (let i = 0; i < take; i++) {
-      const j = i + rng.randint(rows.length - i);
-      [rows[i], rows[j]] = [rows[j], rows[i]];
-      isTest[rows[i]] = 1;
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  for (const c of classes) {
+    const n = byClass.get(c)!.length;
+    if (n < 2) {
+      throw new RangeError(
+        `stratifiedSplit: class ${c} has only ${n} row; testFraction ${testFraction} needs ` +
+          `at least 2 rows of each class, one to train on and one to test`,
+      );
     }
+  }
+  const isTest = new Uint8Array(labels.length);
+  for (const c of classes) {
+    const rows = byClass.get(c)!;
+    // Rounding alone could hold out all of a small class, or none of it.
+    const take = Math.min(Math.max(Math.round(rows.length * testFraction), 1), rows.length - 1);
+    for (const k of sampleWithoutReplacement(rng, rows.length, take)) isTest[rows[k]] = 1;
   }
   const split: Split = { train: [], test: [] };
   for (const i of all) (isTest[i] ? split.test : split.train).push(i);
-  if (split.train.length === 0 || split.test.length === 0) {
-    throw new RangeError(
-      `stratifiedSplit: testFraction ${testFraction} of ${labels.length} rows leaves ` +
-        `${split.train.length} for training and ${split.test.length} for testing; both need rows`,
-    );
-  }
   return split;
 }
 

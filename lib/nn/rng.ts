@@ -135,3 +135,38 @@ export function createRng(seed: number): Rng {
     },
   };
 }
+
+/**
+ * `k` distinct integers drawn uniformly from [0, n), in the order drawn: the first `k` steps
+ * of a Fisher–Yates shuffle of 0..n-1, one {@linkcode Rng.randint} call each (`randint(n)`,
+ * then `randint(n - 1)`, and so on), so the same generator state gives the same sample.
+ *
+ * @param n The population size, a non-negative integer.
+ * @param k How many to draw, an integer in [0, n]; 0 draws nothing from `rng`.
+ * @throws {RangeError} If `n` or `k` is not an integer in range.
+ *
+ * @example Pick 3 of 10 rows
+ * ```ts
+ * import { createRng, sampleWithoutReplacement } from "./rng.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const picked = sampleWithoutReplacement(createRng(0), 10, 3);
+ * assert.equal(new Set(picked).size, 3);
+ * assert.ok(picked.every((i) => Number.isInteger(i) && i >= 0 && i < 10));
+ * assert.deepEqual(sampleWithoutReplacement(createRng(0), 10, 3), picked);
+ * ```
+ */
+export function sampleWithoutReplacement(rng: Rng, n: number, k: number): number[] {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`sampleWithoutReplacement: n must be a non-negative integer, got ${n}`);
+  }
+  if (!Number.isInteger(k) || k < 0 || k > n) {
+    throw new RangeError(`sampleWithoutReplacement: k must be an integer from 0 to ${n}, got ${k}`);
+  }
+  const pool = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.randint(n - i);
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  return pool.slice(0, k);
+}
