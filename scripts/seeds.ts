@@ -63,6 +63,8 @@ export interface ProtocolSummary {
   evaluatedOn: "all" | "test";
   /** Rows evaluated per seed. */
   rows: number;
+  /** The network and SGD settings every run used, e.g. "8-25-10-2 tanh MLP, lr 0.01, ...". */
+  setup: string;
   /** Per seed: accuracy and recall of each class. */
   runs: { seed: number; accuracy: number; recall0: number; recall1: number; seconds: number }[];
   /** Over the seeds. */
@@ -94,7 +96,7 @@ export async function runSeeds(
   const summaries: ProtocolSummary[] = [];
   for (const protocol of PROTOCOLS) {
     const runs: ProtocolSummary["runs"] = [];
-    let rows = 0;
+    let rows = 0, setup = "";
     for (let seed = 0; seed < seeds; seed++) {
       const args = [
         ...protocol.flags,
@@ -103,6 +105,8 @@ export async function runSeeds(
         ...(options.steps ? ["--steps", String(options.steps), "--log-every", "1"] : []),
       ];
       const config = parseTrainArgs(args) as TrainConfig;
+      setup = `${config.layers.join("-")} tanh MLP, lr ${config.lr}, batch ${config.batch}, ` +
+        `${config.steps.toLocaleString("en")} steps`;
       const { metrics } = await runExperiment(config, { data });
       if (metrics.evaluation === null) {
         throw new Error(`${protocol.name} protocol, seed ${seed}: training diverged`);
@@ -120,6 +124,7 @@ export async function runSeeds(
     summaries.push({
       ...protocol,
       rows,
+      setup,
       runs,
       accuracy: meanStd(runs.map((r) => r.accuracy)),
       recall0: meanStd(runs.map((r) => r.recall0)),
@@ -138,7 +143,7 @@ export async function runSeeds(
  * import assert from "node:assert/strict";
  * const ms = { mean: 0.9, std: 0.01 };
  * const table = seedsTable([{ name: "original", flags: [], evaluatedOn: "all", rows: 3278,
- *   runs: [], accuracy: ms, recall0: ms, recall1: ms }]);
+ *   setup: "8-25-10-2 tanh MLP", runs: [], accuracy: ms, recall0: ms, recall1: ms }]);
  * assert.match(table, /\| 0\.900 ± 0\.010 \|/);
  * ```
  */
@@ -157,9 +162,9 @@ export function seedsTable(summaries: readonly ProtocolSummary[]): string {
     }),
   ];
   return lines.join("\n") +
-    `\n\nMean ± sample standard deviation over seeds 0..${
-      seeds - 1
-    }; 8-25-10-2 tanh MLP, lr 0.01, batch 100, 1,000 steps, ${RNG_NAME}.\n`;
+    `\n\nMean ± sample standard deviation over seeds 0..${seeds - 1}; ${
+      summaries[0]?.setup ?? ""
+    }, ${RNG_NAME}.\n`;
 }
 
 async function main(): Promise<number> {

@@ -6,12 +6,29 @@ import { exists, writeFileAtomic } from "../_fs.ts";
 import { createRng, sampleWithoutReplacement } from "../nn/rng.ts";
 import { DataError, parseLabeledCsv } from "./csv.ts";
 
-/** Where UCI publishes HTRU2 (a zip holding `HTRU_2.csv`). */
+/**
+ * Where UCI publishes HTRU2 (a zip holding `HTRU_2.csv`).
+ *
+ * @example
+ * ```ts
+ * import { HTRU2_URL } from "./htru2.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(new URL(HTRU2_URL).hostname, "archive.ics.uci.edu");
+ * ```
+ */
 export const HTRU2_URL = "https://archive.ics.uci.edu/static/public/372/htru2.zip";
 
 /**
  * The column names of the balanced CSV: 4 statistics of the integrated pulse profile (ip),
  * 4 of the DM-SNR curve (dmsnr), then the label (1 = pulsar).
+ *
+ * @example
+ * ```ts
+ * import { PULSAR_COLUMNS } from "./htru2.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(PULSAR_COLUMNS.length, 9);
+ * assert.equal(PULSAR_COLUMNS.at(-1), "label");
+ * ```
  */
 export const PULSAR_COLUMNS: readonly string[] = [
   "ip_mean",
