@@ -1,4 +1,6 @@
-// Command-line checks shared by the scripts: the usage error and strict integer flags.
+// Command-line checks shared by the scripts: parsing flags, the usage error, strict integers.
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /**
  * A bad command line: the message names the flag and the value. The CLIs exit with code 2.
@@ -92,4 +94,52 @@ function describe(min: number, max: number): string {
   if (min === 1) return "a positive integer";
   if (min > -Infinity) return `an integer of at least ${min}`;
   return max < Infinity ? `an integer of at most ${max}` : "an integer";
+}
+
+/** The `--flag` definitions {@linkcode parseFlags} takes, as for `node:util` `parseArgs`. */
+export type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/** The parsed values of {@linkcode parseFlags}, typed from the flag definitions. */
+export type FlagValues<O extends FlagOptions> = ReturnType<
+  typeof parseArgs<{ args: string[]; strict: true; allowPositionals: true; options: O }>
+>["values"];
+
+/**
+ * Parses `--flag` arguments strictly (`node:util` `parseArgs`); `"help"` when `--help`/`-h` is
+ * among them. Options must include `help: { type: "boolean", short: "h" }`.
+ *
+ * @throws {UsageError} For an unknown flag, a missing value or a stray argument.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./_flags.ts";
+ * import assert from "node:assert/strict";
+ * const options = {
+ *   steps: { type: "string", default: "10" },
+ *   help: { type: "boolean", short: "h", default: false },
+ * } as const;
+ * const values = parseFlags(["--steps", "5"], options);
+ * assert.ok(values !== "help" && values.steps === "5");
+ * assert.equal(parseFlags(["-h"], options), "help");
+ * assert.throws(() => parseFlags(["--nope"], options), /Unknown option '--nope'/);
+ * assert.throws(() => parseFlags(["5"], options), /Unexpected argument "5"/);
+ * ```
+ */
+export function parseFlags<const O extends FlagOptions>(
+  args: readonly string[],
+  options: O,
+): FlagValues<O> | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options });
+  } catch (e) {
+    throw new UsageError((e as Error).message, { cause: e });
+  }
+  if ((parsed.values as { help?: boolean }).help) return "help";
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument "${parsed.positionals[0]}"; every option is a --flag`,
+    );
+  }
+  return parsed.values;
 }

@@ -1,10 +1,9 @@
 // CLI: download HTRU2 and write the balanced pulsar CSV the trainer reads.
 
-import { parseArgs } from "node:util";
 import { exists } from "../lib/_fs.ts";
 import { DataError, loadLabeledCsv } from "../lib/data/csv.ts";
 import { ensurePulsarData, HTRU2_URL } from "../lib/data/htru2.ts";
-import { parseIntegerFlag, UsageError } from "./_flags.ts";
+import { parseFlags, parseIntegerFlag, UsageError } from "./_flags.ts";
 
 /** The data file of the experiment; `deno task train` and `deno task seeds` fetch it if missing. */
 export const DEFAULT_DATA = "data/pulsars_tuned.csv";
@@ -52,28 +51,14 @@ export interface DataConfig {
  * ```
  */
 export function parseDataArgs(args: readonly string[]): DataConfig | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        out: { type: "string", default: DEFAULT_DATA },
-        url: { type: "string", default: HTRU2_URL },
-        seed: { type: "string", default: "0" },
-        force: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message, { cause: e });
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return "help";
-  if (positionals.length > 0) {
-    throw new UsageError(`Unexpected argument "${positionals[0]}"; every option is a --flag`);
-  }
+  const values = parseFlags(args, {
+    out: { type: "string", default: DEFAULT_DATA },
+    url: { type: "string", default: HTRU2_URL },
+    seed: { type: "string", default: "0" },
+    force: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
+  if (values === "help") return "help";
   const seed = parseIntegerFlag("seed", values.seed);
   return { out: values.out, url: values.url, seed, force: values.force };
 }

@@ -1,6 +1,5 @@
 // CLI: train the tanh MLP on a labelled CSV; write metrics.json, model.json and loss.svg.
 
-import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../lib/_fs.ts";
 import { DataError, DECIMAL, type LabeledData, loadLabeledCsv, oneHot } from "../lib/data/csv.ts";
@@ -24,7 +23,7 @@ import { createRng } from "../lib/nn/rng.ts";
 import { train } from "../lib/train/train.ts";
 import { renderLossSvg } from "./_loss_svg.ts";
 import { DEFAULT_DATA, ensureDefaultData } from "./data.ts";
-import { parseInteger, parseIntegerFlag, UsageError } from "./_flags.ts";
+import { parseFlags, parseInteger, parseIntegerFlag, UsageError } from "./_flags.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 // Both were first defined here; callers such as the tests import them from train.ts.
@@ -111,37 +110,23 @@ export interface TrainConfig {
  * ```
  */
 export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        data: { type: "string", default: DEFAULT_DATA },
-        "data-url": { type: "string", default: HTRU2_URL },
-        label: { type: "string" },
-        layers: { type: "string", default: "8,25,10,2" },
-        lr: { type: "string", default: "0.01" },
-        batch: { type: "string", default: "100" },
-        steps: { type: "string", default: "1000" },
-        seed: { type: "string", default: "0" },
-        "log-every": { type: "string", default: "50" },
-        workers: { type: "string", default: "auto" },
-        standardize: { type: "boolean", default: false },
-        "test-fraction": { type: "string", default: "0" },
-        out: { type: "string", default: "results" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message, { cause: e });
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return "help";
-  if (positionals.length > 0) {
-    throw new UsageError(`Unexpected argument "${positionals[0]}"; every option is a --flag`);
-  }
+  const values = parseFlags(args, {
+    data: { type: "string", default: DEFAULT_DATA },
+    "data-url": { type: "string", default: HTRU2_URL },
+    label: { type: "string" },
+    layers: { type: "string", default: "8,25,10,2" },
+    lr: { type: "string", default: "0.01" },
+    batch: { type: "string", default: "100" },
+    steps: { type: "string", default: "1000" },
+    seed: { type: "string", default: "0" },
+    "log-every": { type: "string", default: "50" },
+    workers: { type: "string", default: "auto" },
+    standardize: { type: "boolean", default: false },
+    "test-fraction": { type: "string", default: "0" },
+    out: { type: "string", default: "results" },
+    help: { type: "boolean", short: "h", default: false },
+  });
+  if (values === "help") return "help";
 
   const bad = (flag: string, what: string): never => {
     const value = (values as Record<string, unknown>)[flag];
