@@ -51,7 +51,9 @@ Options:
   --seed N              seed of the xoshiro128** generator: same seed, same bits (default 0)
   --log-every N         log the batch loss every N steps and at the last (default 50)
   --workers auto|N      threads for the gradient (default auto: picked from the work per step);
-                        at most one per micro-shard, and steps under 2M multiply-adds are one
+                        at most one per micro-shard
+  --shards auto|N       micro-shards per batch, summed in a fixed order so results do not depend
+                        on --workers (default auto: 1 under 2M multiply-adds a step, else 6)
   --standardize         z-score the features with the training rows' mean and std
   --test-fraction F     hold out a stratified fraction F in [0, 1) and evaluate it
                         separately (default 0: train and evaluate on all rows)
@@ -84,6 +86,8 @@ export interface TrainConfig {
   logEvery: number;
   /** Worker threads, or `"auto"`. */
   workers: number | "auto";
+  /** Micro-shards per batch, or `"auto"` (the trainer's choice from the work per step). */
+  shards: number | "auto";
   /** Z-score the features with training statistics. */
   standardize: boolean;
   /** Fraction of rows held out (stratified); 0 for none. */
@@ -121,6 +125,7 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
     seed: { type: "string", default: "0" },
     "log-every": { type: "string", default: "50" },
     workers: { type: "string", default: "auto" },
+    shards: { type: "string", default: "auto" },
     standardize: { type: "boolean", default: false },
     "test-fraction": { type: "string", default: "0" },
     out: { type: "string", default: "results" },
@@ -151,6 +156,13 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
     what: `"auto" or an integer from 1 to 256`,
   });
 
+  const batch = positiveInt("batch");
+  const shards = values.shards === "auto" ? "auto" : parseIntegerFlag("shards", values.shards, {
+    min: 1,
+    max: batch,
+    what: `"auto" or an integer from 1 to the batch (${batch})`,
+  });
+
   const testFraction = Number(values["test-fraction"]);
   if (!DECIMAL.test(values["test-fraction"]) || !(testFraction >= 0 && testFraction < 1)) {
     bad("test-fraction", "a number in [0, 1), such as 0.2");
@@ -171,11 +183,12 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
     label: values.label ?? null,
     layers,
     lr,
-    batch: positiveInt("batch"),
+    batch,
     steps: positiveInt("steps"),
     seed,
     logEvery: positiveInt("log-every"),
     workers,
+    shards,
     standardize: values.standardize,
     testFraction,
     out: values.out,
@@ -331,6 +344,7 @@ export async function runExperiment(
     steps: config.steps,
     seed: config.seed,
     workers: config.workers,
+    shards: config.shards === "auto" ? undefined : config.shards,
     logEvery: config.logEvery,
     onLog: options.onLog,
     signal: options.signal,

@@ -55,16 +55,21 @@ Deno.test("parseTrainArgs defaults to the published experiment", () => {
     seed: 0,
     logEvery: 50,
     workers: "auto",
+    shards: "auto",
     standardize: false,
     testFraction: 0,
     out: "results",
   });
   assert.equal(parseTrainArgs(["--help"]), "help");
   assert.deepEqual(
-    parseTrainArgs(["--workers", "3", "--seed=-4", "--test-fraction", ".25", "--label", "y"]),
+    parseTrainArgs([
+      ...["--workers", "3", "--shards", "6", "--seed=-4", "--test-fraction", ".25"],
+      ...["--label", "y"],
+    ]),
     {
       ...(parseTrainArgs([]) as TrainConfig),
       workers: 3,
+      shards: 6,
       seed: -4,
       testFraction: 0.25,
       label: "y",
@@ -92,6 +97,8 @@ const BAD_FLAGS: [string[], RegExp][] = [
   [["--layers", "8,,2"], /--layers must be .*, got "8,,2"/],
   [["--workers", "0"], /--workers must be "auto" or an integer from 1 to 256, got "0"/],
   [["--workers", "many"], /--workers must be "auto" or an integer .*, got "many"/],
+  [["--shards", "0"], /--shards must be "auto" or an integer from 1 to the batch \(100\), got "0"/],
+  [["--shards", "101"], /--shards must be .* to the batch \(100\), got "101"/],
   [["--test-fraction", "1"], /--test-fraction must be a number in \[0, 1\).*, got "1"/],
   [["--test-fraction=-0.1"], /--test-fraction must be a number in \[0, 1\).*, got "-0.1"/],
   [["--out", " "], /--out must be a non-empty string, got " "/],
@@ -335,6 +342,24 @@ Deno.test("a default run on the pulsar data writes metrics, model and loss curve
       const other = JSON.parse(await Deno.readTextFile(join(dir, "b", "metrics.json")));
       assert.deepEqual(other.training.loss, metrics.training.loss);
       assert.deepEqual(other.evaluation, metrics.evaluation);
+    });
+
+    await t.step("--workers 2 with --shards 4 writes the same bits as 1 worker", async () => {
+      const run = async (workers: string, out: string) => {
+        const io = capture();
+        const flags = ["--workers", workers, "--shards", "4", "--steps", "200"];
+        assert.equal(await runTrain([...args.slice(0, 2), "--out", out, ...flags], io), 0);
+        return [
+          await Deno.readFile(join(out, "model.json")),
+          JSON.parse(await Deno.readTextFile(join(out, "metrics.json"))),
+        ] as const;
+      };
+      const [one, oneMetrics] = await run("1", join(dir, "w1"));
+      const [two, twoMetrics] = await run("2", join(dir, "w2"));
+      assert.deepEqual([twoMetrics.training.workers, twoMetrics.training.shards], [2, 4]);
+      assert.equal(oneMetrics.config.shards, 4);
+      assert.deepEqual(two, one);
+      assert.deepEqual(twoMetrics.training.loss, oneMetrics.training.loss);
     });
 
     await t.step("no temporary files are left beside the outputs", async () => {

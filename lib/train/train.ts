@@ -148,7 +148,7 @@ export function planWorkers(
       : `${workers} requested, ${threads} used: a step of ${count(work)} multiply-adds is ` +
         `${shards} micro-shard${shards === 1 ? "" : "s"} (steps under ${
           count(2 * MIN_WORK_PER_THREAD)
-        } are not split; pass shards to split it anyway)`;
+        } are not split unless shards are given)`;
     return { threads, shards, work, reason };
   }
   const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
