@@ -321,7 +321,8 @@ export async function runExperiment(
   try {
     split = stratifiedSplit(data.labels, config.testFraction, rng);
   } catch (e) {
-    throw new UsageError(`--test-fraction ${config.testFraction}: ${(e as Error).message}`);
+    const why = (e as Error).message.replace(/^stratifiedSplit: /, "");
+    throw new UsageError(`--test-fraction ${config.testFraction}: ${why}`);
   }
   const held = split.test.length > 0;
   let Xtrain = held ? takeRows(data.X, split.train) : data.X;
