@@ -2,7 +2,16 @@
 
 import { Matrix } from "../matrix.ts";
 import { flatten } from "./transforms.ts";
-import { type Node, shapeOf, type Tensor, Trace, Traced, traceLeaf, valueOf } from "./tracer.ts";
+import {
+  formatShape,
+  type Node,
+  shapeOf,
+  type Tensor,
+  Trace,
+  Traced,
+  traceLeaf,
+  valueOf,
+} from "./tracer.ts";
 
 /**
  * Traces `f` at `args` as {@linkcode grad} would and returns the recorded graph as Graphviz
@@ -123,8 +132,7 @@ function parameterNames(f: (...args: any[]) => unknown, count: number): string[]
 }
 
 function describeShape(t: Tensor): string {
-  const s = shapeOf(t);
-  return s === undefined ? "scalar" : `${s[0]}x${s[1]}`;
+  return formatShape(shapeOf(t));
 }
 
 /** The parameters that change what an op computes; the output shape already shows the rest. */

@@ -2,11 +2,9 @@
 
 import { Matrix } from "../matrix.ts";
 import * as k from "../_kernels.ts";
-import { apply, type Primitive, shapeOf, type Tensor, type Value } from "./tracer.ts";
+import { apply, formatShape, type Primitive, shapeOf, type Tensor, type Value } from "./tracer.ts";
 
 type Shape = [number, number] | undefined;
-
-const fmt = (s: Shape) => s === undefined ? "scalar" : `${s[0]}x${s[1]}`;
 
 /** The numpy broadcast of two shapes, or a `TypeError` naming the op and both shapes. */
 function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
@@ -15,7 +13,9 @@ function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
   const dim = (x: number, y: number) => x === y || y === 1 ? x : x === 1 ? y : -1;
   const rows = dim(a[0], b[0]), cols = dim(a[1], b[1]);
   if (rows < 0 || cols < 0) {
-    throw new TypeError(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together`);
+    throw new TypeError(
+      `${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together`,
+    );
   }
   return [rows, cols];
 }
@@ -258,7 +258,9 @@ interface MatmulFlags {
 function matmulValues(a: Value, b: Value, { transA, transB }: MatmulFlags): Matrix {
   if (typeof a === "number" || typeof b === "number") {
     throw new TypeError(
-      `matmul: expected two matrices, got ${fmt(shapeOf(a))} and ${fmt(shapeOf(b))}; ` +
+      `matmul: expected two matrices, got ${formatShape(shapeOf(a))} and ${
+        formatShape(shapeOf(b))
+      }; ` +
         "use mul() to scale by a number",
     );
   }
@@ -267,8 +269,8 @@ function matmulValues(a: Value, b: Value, { transA, transB }: MatmulFlags): Matr
   if (ka !== kb) {
     const name = (t: boolean) => t ? "transposed " : "";
     throw new TypeError(
-      `matmul: inner dimensions differ (${name(transA)}${fmt([a.rows, a.cols])} and ` +
-        `${name(transB)}${fmt([b.rows, b.cols])})`,
+      `matmul: inner dimensions differ (${name(transA)}${formatShape([a.rows, a.cols])} and ` +
+        `${name(transB)}${formatShape([b.rows, b.cols])})`,
     );
   }
   const out = alloc(m, n);
@@ -302,7 +304,7 @@ function broadcastValue(a: Value, shape: Shape): Value {
   else {
     if ((a.rows !== shape[0] && a.rows !== 1) || (a.cols !== shape[1] && a.cols !== 1)) {
       throw new TypeError(
-        `broadcastTo: cannot broadcast ${fmt([a.rows, a.cols])} to ${fmt(shape)}`,
+        `broadcastTo: cannot broadcast ${formatShape([a.rows, a.cols])} to ${formatShape(shape)}`,
       );
     }
     k.broadcastInto(a.data, a.rows, a.cols, out.data, shape[0], shape[1]);
@@ -565,7 +567,7 @@ export function broadcastTo(a: Tensor, shape: [number, number] | undefined): Ten
   const from = shapeOf(a);
   if (shape === undefined) {
     if (from !== undefined) {
-      throw new TypeError(`broadcastTo: cannot broadcast ${fmt(from)} to a scalar`);
+      throw new TypeError(`broadcastTo: cannot broadcast ${formatShape(from)} to a scalar`);
     }
     return a;
   }

@@ -105,6 +105,17 @@ export function shapeOf(t: Tensor): [number, number] | undefined {
   return t instanceof Matrix ? [t.rows, t.cols] : undefined;
 }
 
+/** A shape for messages: `"2x3"`, or `"scalar"` for a number. */
+export function formatShape(shape: [number, number] | undefined): string {
+  return shape === undefined ? "scalar" : `${shape[0]}x${shape[1]}`;
+}
+
+/** Whether two tensors have the same shape (two numbers do). */
+export function sameShape(a: Tensor, b: Tensor): boolean {
+  const x = shapeOf(a), y = shapeOf(b);
+  return x?.[0] === y?.[0] && x?.[1] === y?.[1];
+}
+
 /** Strips every layer of tracing. */
 export function valueOf(t: Tensor): Value {
   while (t instanceof Traced) t = t.value;

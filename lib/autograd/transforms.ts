@@ -4,7 +4,9 @@ import { Matrix } from "../matrix.ts";
 import { add } from "./ops.ts";
 import {
   backward,
+  formatShape,
   type Node,
+  sameShape,
   shapeOf,
   type Tensor,
   Trace,
@@ -131,7 +133,7 @@ function unitCotangent(where: string, value: Tensor): Tensor {
   if (s[0] === 1 && s[1] === 1) return Matrix.full(1, 1, 1);
   throw new TypeError(
     `${where}: the function must return a scalar (a number or a 1x1 matrix), got a ` +
-      `${s[0]}x${s[1]} matrix; reduce it with sum() or mean(), or use vjp()`,
+      `${formatShape(s)} matrix; reduce it with sum() or mean(), or use vjp()`,
   );
 }
 
@@ -208,11 +210,10 @@ export function vjp<A extends any[]>(
 ): [Value, (cotangent: Tensor) => { [K in keyof A]: Grad<A[K]> }] {
   const [value, pullback] = linearize(f, primals, "vjp");
   return [value as Value, (u) => {
-    const want = shapeOf(value), got = shapeOf(u);
-    if (want?.[0] !== got?.[0] || want?.[1] !== got?.[1]) {
+    if (!sameShape(u, value)) {
       throw new TypeError(
-        `vjp: the cotangent's shape ${got ? got.join("x") : "scalar"} differs from the ` +
-          `output's ${want ? want.join("x") : "scalar"}`,
+        `vjp: the cotangent's shape ${formatShape(shapeOf(u))} differs from the ` +
+          `output's ${formatShape(shapeOf(value))}`,
       );
     }
     return pullback(u) as { [K in keyof A]: Grad<A[K]> };
@@ -248,11 +249,10 @@ export function jvp<A extends any[]>(
       throw new TypeError(`jvp: tangent ${i} does not have the structure of primal ${i}`);
     }
     return rebuild(leaves.map((leaf, j) => {
-      const ps = shapeOf(leaf), ts = shapeOf(tleaves[j]);
-      if (ps?.[0] !== ts?.[0] || ps?.[1] !== ts?.[1]) {
+      if (!sameShape(leaf, tleaves[j])) {
         throw new TypeError(
-          `jvp: a tangent of argument ${i} has shape ${ts ? ts.join("x") : "scalar"} but its ` +
-            `primal has ${ps ? ps.join("x") : "scalar"}`,
+          `jvp: a tangent of argument ${i} has shape ${formatShape(shapeOf(tleaves[j]))} but ` +
+            `its primal has ${formatShape(shapeOf(leaf))}`,
         );
       }
       return traceTangent(trace, leaf, tleaves[j]);
