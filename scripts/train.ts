@@ -11,7 +11,6 @@ import {
   stratifiedSplit,
   takeRows,
 } from "../lib/data/preprocess.ts";
-import type { Matrix } from "../lib/matrix.ts";
 import {
   type ClassificationMetrics,
   classificationMetrics,
@@ -355,15 +354,14 @@ export async function runExperiment(
   const diverged = result.status === "diverged";
   let evaluation: Evaluation | null = null;
   if (!diverged) {
-    const evaluate = (X: Matrix, labels: ArrayLike<number>) =>
-      classificationMetrics(predictClasses(result.params, X), labels, k);
-    evaluation = { all: evaluate(Xall, data.labels) };
+    // One forward pass over every row; the train and test scores pick their rows from it.
+    const predicted = predictClasses(result.params, Xall);
+    const score = (rows: number[]) =>
+      classificationMetrics(rows.map((i) => predicted[i]), rows.map((i) => data.labels[i]), k);
+    evaluation = { all: classificationMetrics(predicted, data.labels, k) };
     if (held) {
-      evaluation.train = evaluate(Xtrain, trainLabels);
-      evaluation.test = evaluate(
-        takeRows(Xall, split.test),
-        split.test.map((i) => data.labels[i]),
-      );
+      evaluation.train = score(split.train);
+      evaluation.test = score(split.test);
     }
   }
 
