@@ -1,5 +1,6 @@
 // The WebAssembly SIMD kernels and the memory they work in, which also holds scratch matrices.
 
+import type { BinaryKernel } from "./_kernels.ts";
 import { WASM_BASE64 } from "./_wasm_bytes.ts";
 
 /** Entry points of lib/_wasm_kernels.wat; pointers are byte offsets into `memory`. */
@@ -52,18 +53,7 @@ export interface WasmKernels {
    * As the BinaryKernels of lib/_kernels.ts (op 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad), when
    * `a` has the output's shape (else it returns false).
    */
-  binary(
-    op: number,
-    a: Float64Array,
-    aRows: number,
-    aCols: number,
-    b: Float64Array,
-    bRows: number,
-    bCols: number,
-    out: Float64Array,
-    rows: number,
-    cols: number,
-  ): boolean;
+  binary(op: number, ...args: Parameters<BinaryKernel>): boolean;
 }
 
 /** One instance of the module with its own memory, viewed as doubles. */
