@@ -56,3 +56,33 @@ export {
   type ProgressCallback,
   PULSAR_COLUMNS,
 } from "./lib/data/htru2.ts";
+export {
+  adam,
+  type AdamOptions,
+  adamw,
+  type AdamWOptions,
+  applyUpdates,
+  chain,
+  clipByGlobalNorm,
+  type GradientTransformation,
+  type Optimizer,
+  type OptimizerState,
+  rmsprop,
+  type RmspropOptions,
+  sgd,
+  type SgdOptions,
+  type Stage,
+  type StepContext,
+} from "./lib/optim/optimizers.ts";
+export {
+  constantSchedule,
+  cosineDecay,
+  type CosineDecayOptions,
+  exponentialDecay,
+  type ExponentialDecayOptions,
+  joinSchedules,
+  type LearningRate,
+  linearWarmup,
+  type LinearWarmupOptions,
+  type Schedule,
+} from "./lib/optim/schedules.ts";
