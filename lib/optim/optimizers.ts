@@ -145,9 +145,10 @@ function makeOptimizer(where: string, stages: readonly Stage[]): Optimizer {
       } else if (usesParams) {
         throw new TypeError(`${where}.update: this optimizer needs params (its third argument)`);
       }
-      const next = { count: state.count + 1, slots: state.slots.map((s) => s.slice()) };
+      const next = { count: state.count, slots: state.slots.map((s) => s.slice()) };
       const updates = new Float64Array(n);
       run(updates, updates, p, g.data, next);
+      next.count++;
       return [g.unravel(updates) as typeof grads, next];
     },
     initFlat,
