@@ -1,6 +1,5 @@
 // Optimizers in the Optax shape over parameter trees, and in place over flat vectors; one kernel each.
 
-import { Matrix } from "../matrix.ts";
 import type { Tree } from "../autograd/transforms.ts";
 import { checkNumber, checkSameStructure, ravel } from "./_flat.ts";
 import { type LearningRate, toRate } from "./schedules.ts";
