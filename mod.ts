@@ -86,3 +86,4 @@ export {
   type LinearWarmupOptions,
   type Schedule,
 } from "./lib/optim/schedules.ts";
+export { minimize, type MinimizeOptions, type MinimizeResult } from "./lib/optim/minimize.ts";
