@@ -17,6 +17,13 @@ interface Trial extends Point {
 /** Sufficient decrease (Armijo) and curvature constants, as scipy's and N&W's defaults. */
 const C1 = 1e-4, C2 = 0.9;
 const MAX_TRIALS = 40;
+/**
+ * Hager and Zhang's approximate Wolfe conditions apply where the predicted decrease `α|∇f·d|`
+ * and the actual one are below this fraction of |f(x)|: rounding noise.
+ */
+const FLAT = 1e-12;
+/** …and accept a slope between `C2·∇f·d` and `−(1 − 2·DELTA)·∇f·d` there. */
+const DELTA = 0.1;
 
 export function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
@@ -26,7 +33,8 @@ export function dot(a: Float64Array, b: Float64Array): number {
 
 /**
  * A step `alpha` along the descent direction `d` from `start` that satisfies the strong Wolfe
- * conditions `f(x + αd) ≤ f(x) + c₁α∇f·d` and `|∇f(x + αd)·d| ≤ c₂|∇f(x)·d|`; failing the second
+ * conditions `f(x + αd) ≤ f(x) + c₁α∇f·d` and `|∇f(x + αd)·d| ≤ c₂|∇f(x)·d|`, or, where f is
+ * flat to rounding, the approximate Wolfe conditions on the slope alone; failing the second
  * after MAX_TRIALS trials, the best step with sufficient decrease; `undefined` if there is none
  * (or `d` is not a descent direction).
  */
@@ -45,15 +53,22 @@ export function wolfeLineSearch(
   };
   const armijo = (t: Trial) => t.f <= start.f + C1 * t.alpha * slope0;
   const curvature = (t: Trial) => Math.abs(t.slope) <= -C2 * slope0;
+  // Near a minimum f stops resolving decreases before the gradient is small; the slope still
+  // does (Hager & Zhang 2005, the approximate Wolfe conditions).
+  const noise = FLAT * Math.abs(start.f);
+  const approximate = (t: Trial) =>
+    -t.alpha * slope0 <= noise && t.f <= start.f + noise && t.slope >= C2 * slope0 &&
+    t.slope <= -(1 - 2 * DELTA) * slope0;
   let previous: Trial = { ...start, alpha: 0, slope: slope0 };
   let alpha = alpha0;
   for (let i = 0; i < MAX_TRIALS; i++) {
     const current = trial(alpha);
+    if (approximate(current)) return current;
     if (!armijo(current) || (i > 0 && current.f >= previous.f)) {
-      return zoom(trial, armijo, curvature, previous, current);
+      return zoom(trial, armijo, curvature, approximate, previous, current);
     }
     if (curvature(current)) return current;
-    if (current.slope >= 0) return zoom(trial, armijo, curvature, current, previous);
+    if (current.slope >= 0) return zoom(trial, armijo, curvature, approximate, current, previous);
     previous = current;
     alpha *= 2;
   }
@@ -65,11 +80,13 @@ function zoom(
   trial: (alpha: number) => Trial,
   armijo: (t: Trial) => boolean,
   curvature: (t: Trial) => boolean,
+  approximate: (t: Trial) => boolean,
   lo: Trial,
   hi: Trial,
 ): Point | undefined {
   for (let i = 0; i < MAX_TRIALS; i++) {
     const current = trial(interpolate(lo, hi));
+    if (approximate(current)) return current;
     if (!armijo(current) || current.f >= lo.f) hi = current;
     else {
       if (curvature(current)) return current;

@@ -251,7 +251,7 @@ function descend(
         Math.min(1, 1 / Math.sqrt(dot(point.g, point.g))),
       );
     }
-    if (next === undefined || !(next.f < point.f)) {
+    if (next === undefined || next.x.every((v, i) => v === point.x[i])) {
       return {
         point,
         iterations: k,
