@@ -80,16 +80,67 @@ export interface Optimizer extends GradientTransformation {
 function makeOptimizer(where: string, stages: readonly Stage[]): Optimizer {
   const slotCount = stages.reduce((n, s) => n + s.slots, 0);
   const usesParams = stages.some((s) => s.usesParams);
-  const empty = new Float64Array(0);
+  const run = makeRunner(stages);
+  const initFlat = (n: number): OptimizerState => {
+    checkNumber(
+      where,
+      "the parameter count",
+      n,
+      (x) => Number.isInteger(x) && x >= 0,
+      "an integer >= 0",
+    );
+    return { count: 0, slots: Array.from({ length: slotCount }, () => new Float64Array(n)) };
+  };
+  return {
+    stages,
+    init: (params) => initFlat(ravel(params, `${where}.init`, "params").data.length),
+    update(grads, state, params) {
+      const g = ravel(grads, `${where}.update`, "grads");
+      const n = g.data.length;
+      checkState(where, state, slotCount, n);
+      let p: Float64Array = new Float64Array(n);
+      if (params !== undefined) {
+        const raveled = ravel(params, `${where}.update`, "params");
+        checkSameStructure(`${where}.update`, raveled, "params", g, "grads");
+        p = raveled.data;
+      } else if (usesParams) {
+        throw new TypeError(`${where}.update: this optimizer needs params (its third argument)`);
+      }
+      const next = { count: state.count, slots: state.slots.map((s) => s.slice()) };
+      const updates = new Float64Array(n); // zeros: the updates are 0 - step
+      run(updates, updates, p, g.data, next);
+      next.count++;
+      return [g.unravel(updates) as typeof grads, next];
+    },
+    initFlat,
+    stepFlat(params, grads, state) {
+      if (!(params instanceof Float64Array) || !(grads instanceof Float64Array)) {
+        throw new TypeError(`${where}.stepFlat: params and grads must be Float64Arrays`);
+      }
+      if (grads.length !== params.length) {
+        throw new RangeError(
+          `${where}.stepFlat: grads has ${grads.length} elements but params has ${params.length}`,
+        );
+      }
+      checkState(where, state, slotCount, params.length);
+      run(params, params, params, grads, state);
+      state.count++;
+    },
+  };
+}
+
+/** Runs the stages in order over one context object, reused so that a step allocates nothing. */
+function makeRunner(stages: readonly Stage[]) {
+  const empty = new Float64Array(0), none: Float64Array[] = [];
   const context: StepContext = {
     out: empty,
     base: empty,
     params: empty,
     grads: empty,
-    slots: [],
+    slots: none,
     count: 0,
   };
-  const run = (
+  return (
     out: Float64Array,
     base: Float64Array,
     params: Float64Array,
@@ -111,60 +162,23 @@ function makeOptimizer(where: string, stages: readonly Stage[]): Optimizer {
       context.base =
       context.params =
       context.grads =
-        empty;
+        empty; // hold no user buffers
+    context.slots = none;
   };
-  const initFlat = (n: number): OptimizerState => {
-    checkNumber(where, "the parameter count", n, (x) => Number.isInteger(x), "an integer >= 0");
-    return { count: 0, slots: Array.from({ length: slotCount }, () => new Float64Array(n)) };
-  };
-  const checkState = (state: OptimizerState, n: number) => {
-    if (
-      state === null || typeof state !== "object" || !Number.isInteger(state.count) ||
-      !Array.isArray(state.slots) || state.slots.length !== slotCount ||
-      state.slots.some((s) => !(s instanceof Float64Array) || s.length !== n)
-    ) {
-      throw new TypeError(
-        `${where}: the state does not belong to this optimizer and ${n} parameters; ` +
-          "make it with init() or initFlat()",
-      );
-    }
-  };
-  return {
-    stages,
-    init: (params) => initFlat(ravel(params, `${where}.init`, "params").data.length),
-    update(grads, state, params) {
-      const g = ravel(grads, `${where}.update`, "grads");
-      const n = g.data.length;
-      checkState(state, n);
-      let p: Float64Array = new Float64Array(n);
-      if (params !== undefined) {
-        const raveled = ravel(params, `${where}.update`, "params");
-        checkSameStructure(`${where}.update`, raveled, "params", g, "grads");
-        p = raveled.data;
-      } else if (usesParams) {
-        throw new TypeError(`${where}.update: this optimizer needs params (its third argument)`);
-      }
-      const next = { count: state.count, slots: state.slots.map((s) => s.slice()) };
-      const updates = new Float64Array(n);
-      run(updates, updates, p, g.data, next);
-      next.count++;
-      return [g.unravel(updates) as typeof grads, next];
-    },
-    initFlat,
-    stepFlat(params, grads, state) {
-      if (!(params instanceof Float64Array) || !(grads instanceof Float64Array)) {
-        throw new TypeError(`${where}.stepFlat: params and grads must be Float64Arrays`);
-      }
-      if (grads.length !== params.length) {
-        throw new RangeError(
-          `${where}.stepFlat: grads has ${grads.length} elements but params has ${params.length}`,
-        );
-      }
-      checkState(state, params.length);
-      run(params, params, params, grads, state);
-      state.count++;
-    },
-  };
+}
+
+function checkState(where: string, state: OptimizerState, slotCount: number, n: number): void {
+  let ok = state !== null && typeof state === "object" && Number.isInteger(state.count) &&
+    Array.isArray(state.slots) && state.slots.length === slotCount;
+  for (let i = 0; ok && i < slotCount; i++) {
+    ok = state.slots[i] instanceof Float64Array && state.slots[i].length === n;
+  }
+  if (!ok) {
+    throw new TypeError(
+      `${where}: the state does not belong to this optimizer and ${n} parameters; ` +
+        "make it with init() or initFlat()",
+    );
+  }
 }
 
 /**
