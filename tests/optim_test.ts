@@ -286,6 +286,14 @@ Deno.test("misuse is a TypeError that says what to do", () => {
     /grads \(\[1x2\]\) does not have the structure of params \(\[2x1\]\)/,
   );
   assert.throws(() => chain(adam({ lr: 1 }), clipByGlobalNorm(1)), /exactly one optimizer last/);
+  assert.throws(
+    () => adam(undefined as never),
+    /adam: options must be an object such as \{ lr: 0.01 \}/,
+  );
+  assert.throws(
+    () => sgd({} as never),
+    /sgd: lr must be a finite number >= 0 or a schedule, got undefined/,
+  );
   assert.throws(() => chain(clipByGlobalNorm(1)), /got 0 optimizer/);
   assert.throws(() => sgd({ lr: 1 }).update(["w"] as never, sgd({ lr: 1 }).init([1])), TypeError);
   const flat = sgd({ lr: 1 });

@@ -85,3 +85,12 @@ export function checkNumber(
   }
   return value;
 }
+
+/** Throws a TypeError unless an optimizer's options are an object (they hold the required `lr`). */
+export function checkOptionsObject(where: string, options: unknown): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `${where}: options must be an object such as { lr: 0.01 }, got ${String(options)}`,
+    );
+  }
+}

@@ -1,7 +1,7 @@
 // Optimizers in the Optax shape over parameter trees, and in place over flat vectors; one kernel each.
 
 import type { Tree } from "../autograd/transforms.ts";
-import { checkNumber, checkSameStructure, ravel } from "./_flat.ts";
+import { checkNumber, checkOptionsObject, checkSameStructure, ravel } from "./_flat.ts";
 import { type LearningRate, toRate } from "./schedules.ts";
 
 /**
@@ -232,7 +232,8 @@ export interface SgdOptions {
  */
 export function sgd(options: SgdOptions): Optimizer {
   const where = "sgd";
-  const rate = toRate(where, options?.lr);
+  checkOptionsObject(where, options);
+  const rate = toRate(where, options.lr);
   const mu = checkNumber(
     where,
     "momentum",
@@ -291,7 +292,8 @@ export interface RmspropOptions {
  */
 export function rmsprop(options: RmspropOptions): Optimizer {
   const where = "rmsprop";
-  const rate = toRate(where, options?.lr);
+  checkOptionsObject(where, options);
+  const rate = toRate(where, options.lr);
   const alpha = checkNumber(
     where,
     "alpha",
@@ -355,6 +357,7 @@ export interface AdamWOptions extends AdamOptions {
  * ```
  */
 export function adam(options: AdamOptions): Optimizer {
+  checkOptionsObject("adam", options);
   return makeOptimizer("adam", [adamStage("adam", options, 0)]);
 }
 
@@ -373,10 +376,11 @@ export function adam(options: AdamOptions): Optimizer {
  * ```
  */
 export function adamw(options: AdamWOptions): Optimizer {
+  checkOptionsObject("adamw", options);
   const wd = checkNumber(
     "adamw",
     "weightDecay",
-    options?.weightDecay ?? 0.01,
+    options.weightDecay ?? 0.01,
     (x) => x >= 0,
     "a finite number >= 0",
   );
@@ -384,7 +388,7 @@ export function adamw(options: AdamWOptions): Optimizer {
 }
 
 function adamStage(where: string, options: AdamOptions, wd: number): Stage {
-  const rate = toRate(where, options?.lr);
+  const rate = toRate(where, options.lr);
   const unit = (x: number) => x >= 0 && x < 1;
   const b1 = checkNumber(where, "beta1", options.beta1 ?? 0.9, unit, "a number in [0, 1)");
   const b2 = checkNumber(where, "beta2", options.beta2 ?? 0.999, unit, "a number in [0, 1)");
