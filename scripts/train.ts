@@ -71,21 +71,21 @@ export interface TrainConfig extends ExperimentConfig {
   out: string;
 }
 
-const d = EXPERIMENT_DEFAULTS;
+const defaults = EXPERIMENT_DEFAULTS;
 const TRAIN_FLAGS = {
   data: { type: "string", default: DEFAULT_DATA },
   "data-url": { type: "string", default: HTRU2_URL },
   label: { type: "string" },
-  layers: { type: "string", default: d.layers.join(",") },
-  lr: { type: "string", default: String(d.lr) },
-  batch: { type: "string", default: String(d.batch) },
-  steps: { type: "string", default: String(d.steps) },
-  seed: { type: "string", default: String(d.seed) },
-  "log-every": { type: "string", default: String(d.logEvery) },
-  workers: { type: "string", default: String(d.workers) },
-  shards: { type: "string", default: String(d.shards) },
-  standardize: { type: "boolean", default: d.standardize },
-  "test-fraction": { type: "string", default: String(d.testFraction) },
+  layers: { type: "string", default: defaults.layers.join(",") },
+  lr: { type: "string", default: String(defaults.lr) },
+  batch: { type: "string", default: String(defaults.batch) },
+  steps: { type: "string", default: String(defaults.steps) },
+  seed: { type: "string", default: String(defaults.seed) },
+  "log-every": { type: "string", default: String(defaults.logEvery) },
+  workers: { type: "string", default: String(defaults.workers) },
+  shards: { type: "string", default: String(defaults.shards) },
+  standardize: { type: "boolean", default: defaults.standardize },
+  "test-fraction": { type: "string", default: String(defaults.testFraction) },
   out: { type: "string", default: "results" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
