@@ -301,7 +301,9 @@ export async function runSeedsCli(args: readonly string[], io: SeedsIO = console
     io.log(`\n${table}\nWrote ${join(values.out, "seeds.md")} and seeds.json`);
     return 0;
   } catch (e) {
-    io.error(`error: ${(e as Error).message}`);
+    // seeds has no --layers: a config that does not fit the data is the experiment's.
+    const prefix = e instanceof ConfigError ? "the pulsar experiment's " : "";
+    io.error(`error: ${prefix}${(e as Error).message}`);
     return e instanceof DataError || e instanceof ConfigError ? 2 : 1;
   }
 }

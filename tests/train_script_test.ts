@@ -442,6 +442,21 @@ Deno.test("seeds on a file with a stray label blames the file and exits 2, not -
   });
 });
 
+Deno.test("seeds on a file with other features blames the experiment's layers, not a flag", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    const csv = join(dir, "three.csv");
+    const rows = Array.from({ length: 20 }, (_, i) => `${i},${i % 3},${i % 5},${i % 2}`);
+    await Deno.writeTextFile(csv, `a,b,c,label\n${rows.join("\n")}\n`);
+    const io = capture();
+    const code = await runSeedsCli(["--seeds", "1", "--data", csv, "--out", join(dir, "o")], io);
+    assert.equal(code, 2);
+    assert.match(
+      io.err.join("\n"),
+      /^error: the pulsar experiment's layers 8,25,10,2: the first layer must equal the number of features in .*three\.csv \(3: a, b, c\)/,
+    );
+  });
+});
+
 Deno.test("--standardize on a column that overflows names the file and column and exits 2 (12.10)", async () => {
   await withTempDir("denograd_train_test_", async (dir) => {
     const rows = Array.from({ length: 20 }, (_, i) => `${i},${(i % 5) * 1e200},${i % 2}`);
