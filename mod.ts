@@ -22,7 +22,7 @@ export {
 } from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
 export { toDot } from "./lib/autograd/graph.ts";
-export { createRng, type Rng } from "./lib/nn/rng.ts";
+export { createRng, type Rng, sampleWithoutReplacement } from "./lib/random.ts";
 export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";
 export {
   type ClassificationMetrics,
@@ -30,15 +30,34 @@ export {
   type PerClass,
   predictClasses,
 } from "./lib/nn/metrics.ts";
-export { parseModel, type SavedModel, serializeModel } from "./lib/nn/model_io.ts";
+export {
+  type InputScaling,
+  parseModel,
+  type SavedModel,
+  serializeModel,
+} from "./lib/nn/model_io.ts";
 export {
   fitStandardizer,
+  type FitStandardizerOptions,
   type Split,
   standardize,
   type Standardizer,
   stratifiedSplit,
   takeRows,
 } from "./lib/data/preprocess.ts";
+export {
+  ConfigError,
+  type DataSummary,
+  type Evaluation,
+  EXPERIMENT_DEFAULTS,
+  type ExperimentConfig,
+  type ExperimentOptions,
+  type ExperimentResult,
+  experimentVersions,
+  RNG_NAME,
+  runExperiment,
+  type TrainMetrics,
+} from "./lib/experiment.ts";
 export { type LossEntry, train, type TrainOptions, type TrainResult } from "./lib/train/train.ts";
 export {
   DataError,

@@ -143,3 +143,39 @@ export function parseFlags<const O extends FlagOptions>(
   }
   return parsed.values;
 }
+
+/**
+ * Parses `--workers`: `"auto"` or an integer from 1 to 256 (threads, the main thread included).
+ *
+ * @throws {UsageError} `--workers must be "auto" or an integer from 1 to 256, got "text"`.
+ *
+ * @example
+ * ```ts
+ * import { parseWorkersFlag } from "./_flags.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([parseWorkersFlag("auto"), parseWorkersFlag("2")], ["auto", 2]);
+ * assert.throws(() => parseWorkersFlag("0"), /--workers must be "auto" or an integer/);
+ * ```
+ */
+export function parseWorkersFlag(text: string): number | "auto" {
+  if (text === "auto") return "auto";
+  return parseIntegerFlag("workers", text, {
+    min: 1,
+    max: 256,
+    what: `"auto" or an integer from 1 to 256`,
+  });
+}
+
+/**
+ * The `--flag` that sets a config field: `testFraction` is `--test-fraction`.
+ *
+ * @example
+ * ```ts
+ * import { flagOf } from "./_flags.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(flagOf("logEvery"), "--log-every");
+ * ```
+ */
+export function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}

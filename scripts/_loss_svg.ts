@@ -52,7 +52,25 @@ export function renderLossSvg(points: readonly LossPoint[], options: LossSvgOpti
     text(LEFT, 30, title, { size: 19, weight: "bold" }),
   ];
   if (options.subtitle) out.push(text(LEFT, 52, options.subtitle, { size: 12, fill: "#555" }));
+  const plot = plotArea(finite, options);
+  out.push(...axes(plot, options.yLabel ?? "loss"));
+  if (options.divergedAt !== undefined) out.push(...divergenceMarker(plot, options.divergedAt));
+  out.push(...curve(plot, finite));
+  out.push("</svg>");
+  return out.join("\n") + "\n";
+}
 
+/** The plot's ticks and the scales from data to pixels. */
+interface PlotArea {
+  xTicks: number[];
+  yTicks: number[];
+  x: (step: number) => number;
+  y: (loss: number) => number;
+  log: boolean;
+}
+
+/** Picks the axes: steps from 0, the loss on a log scale when it spans more than 20×. */
+function plotArea(finite: readonly LossPoint[], options: LossSvgOptions): PlotArea {
   const maxStep = Math.max(1, options.divergedAt ?? 0, ...finite.map((p) => p.step));
   // Steps are whole numbers: at most one tick per step.
   const xTicks = niceTicks(0, maxStep, Math.min(8, maxStep));
@@ -69,8 +87,12 @@ export function renderLossSvg(points: readonly LossPoint[], options: LossSvgOpti
   const y = log && lo > 0
     ? logScale(yTicks[0], yTicks.at(-1)!, TOP + PLOT_H, TOP)
     : linearScale(yTicks[0], yTicks.at(-1)!, TOP + PLOT_H, TOP);
+  return { xTicks, yTicks, x, y, log };
+}
 
-  // Grid and ticks.
+/** Grid lines, tick labels, the frame and the axis labels. */
+function axes({ xTicks, yTicks, x, y, log }: PlotArea, yLabel: string): string[] {
+  const out: string[] = [];
   for (const t of yTicks) {
     const py = round(y(t));
     out.push(line(LEFT, py, LEFT + PLOT_W, py, "#e5e7eb"));
@@ -89,60 +111,63 @@ export function renderLossSvg(points: readonly LossPoint[], options: LossSvgOpti
       `fill="none" stroke="#333"/>`,
   );
   out.push(text(LEFT + PLOT_W / 2, HEIGHT - 14, "step", { size: 13, anchor: "middle" }));
-  const yLabel = (options.yLabel ?? "loss") + (log ? " (log scale)" : "");
   out.push(
     `<text transform="translate(20 ${TOP + PLOT_H / 2}) rotate(-90)" font-size="13" ` +
-      `text-anchor="middle">${escape(yLabel)}</text>`,
+      `text-anchor="middle">${escape(yLabel + (log ? " (log scale)" : ""))}</text>`,
   );
+  return out;
+}
 
-  if (options.divergedAt !== undefined) {
-    const px = round(x(options.divergedAt));
-    out.push(
-      `<line x1="${px}" y1="${TOP}" x2="${px}" y2="${TOP + PLOT_H}" stroke="#dc2626" ` +
-        `stroke-width="1.5" stroke-dasharray="6 4"/>`,
-    );
-    const label = `diverged at step ${options.divergedAt}`;
-    const anchor = px > LEFT + PLOT_W * 0.7 ? "end" : "start";
-    const dx = anchor === "end" ? -6 : 6;
+/** A dashed red line at the step where training diverged, labelled at the bottom. */
+function divergenceMarker({ x }: PlotArea, divergedAt: number): string[] {
+  const px = round(x(divergedAt));
+  const anchor = px > LEFT + PLOT_W * 0.7 ? "end" : "start";
+  const dx = anchor === "end" ? -6 : 6;
+  return [
+    `<line x1="${px}" y1="${TOP}" x2="${px}" y2="${TOP + PLOT_H}" stroke="#dc2626" ` +
+    `stroke-width="1.5" stroke-dasharray="6 4"/>`,
     // At the bottom: the curve rises towards a divergence, so the top is taken.
-    out.push(text(px + dx, TOP + PLOT_H - 10, label, { size: 12, anchor, fill: "#dc2626" }));
-  }
+    text(px + dx, TOP + PLOT_H - 10, `diverged at step ${divergedAt}`, {
+      size: 12,
+      anchor,
+      fill: "#dc2626",
+    }),
+  ];
+}
 
+/** The loss curve, a dot per value while they stay apart, and the last value written. */
+function curve({ x, y }: PlotArea, finite: readonly LossPoint[]): string[] {
   if (finite.length === 0) {
-    out.push(text(LEFT + PLOT_W / 2, TOP + PLOT_H / 2, "no finite loss values were logged", {
+    return [text(LEFT + PLOT_W / 2, TOP + PLOT_H / 2, "no finite loss values were logged", {
       size: 14,
       anchor: "middle",
       fill: "#888",
-    }));
-  } else {
-    const coords = finite.map((p) => `${round(x(p.step))},${round(y(p.loss))}`);
-    out.push(
-      `<polyline points="${coords.join(" ")}" fill="none" stroke="#2563eb" ` +
-        `stroke-width="2" stroke-linejoin="round"/>`,
-    );
-    // Dots only while they stay apart; a dense curve reads better as a line.
-    if (finite.length <= 120) {
-      for (const p of finite) {
-        out.push(
-          `<circle cx="${round(x(p.step))}" cy="${round(y(p.loss))}" r="2.8" fill="#2563eb">` +
-            `<title>step ${p.step}: ${p.loss.toPrecision(6)}</title></circle>`,
-        );
-      }
-    }
-    const last = finite.at(-1)!;
-    const lx = round(x(last.step)), ly = round(y(last.loss));
-    const anchor = lx > LEFT + PLOT_W * 0.8 ? "end" : "start";
-    out.push(
-      text(lx + (anchor === "end" ? -6 : 6), ly - 8, formatValue(last.loss), {
-        size: 12,
-        anchor,
-        fill: "#1e40af",
-        weight: "bold",
-      }),
-    );
+    })];
   }
-  out.push("</svg>");
-  return out.join("\n") + "\n";
+  const coords = finite.map((p) => `${round(x(p.step))},${round(y(p.loss))}`);
+  const out = [
+    `<polyline points="${coords.join(" ")}" fill="none" stroke="#2563eb" ` +
+    `stroke-width="2" stroke-linejoin="round"/>`,
+  ];
+  // Dots only while they stay apart; a dense curve reads better as a line.
+  if (finite.length <= 120) {
+    for (const p of finite) {
+      out.push(
+        `<circle cx="${round(x(p.step))}" cy="${round(y(p.loss))}" r="2.8" fill="#2563eb">` +
+          `<title>step ${p.step}: ${p.loss.toPrecision(6)}</title></circle>`,
+      );
+    }
+  }
+  const last = finite.at(-1)!;
+  const lx = round(x(last.step)), ly = round(y(last.loss));
+  const anchor = lx > LEFT + PLOT_W * 0.8 ? "end" : "start";
+  out.push(text(lx + (anchor === "end" ? -6 : 6), ly - 8, formatValue(last.loss), {
+    size: 12,
+    anchor,
+    fill: "#1e40af",
+    weight: "bold",
+  }));
+  return out;
 }
 
 /**

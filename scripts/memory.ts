@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { oneHot, parseLabeledCsv } from "../lib/data/csv.ts";
 import { initMLP } from "../lib/nn/mlp.ts";
-import { createRng } from "../lib/nn/rng.ts";
+import { createRng } from "../lib/random.ts";
 import { train } from "../lib/train/train.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;

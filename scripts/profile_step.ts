@@ -10,7 +10,7 @@ import { Matrix } from "../lib/matrix.ts";
 import { withScratch } from "../lib/autograd/ops.ts";
 import { valueAndGrad } from "../lib/autograd/transforms.ts";
 import { initMLP, mseLoss } from "../lib/nn/mlp.ts";
-import { createRng } from "../lib/nn/rng.ts";
+import { createRng } from "../lib/random.ts";
 
 const CONFIGS = {
   seed: { sizes: [8, 25, 10, 2], batch: 100 },

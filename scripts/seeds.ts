@@ -1,13 +1,19 @@
 // CLI: the pulsar experiment over many seeds, original protocol vs standardized with a held-out split.
 
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { writeFileAtomic } from "../lib/_fs.ts";
-import { DataError, loadLabeledCsv } from "../lib/data/csv.ts";
+import { DataError, type LabeledData, loadLabeledCsv } from "../lib/data/csv.ts";
+import {
+  ConfigError,
+  EXPERIMENT_DEFAULTS,
+  type ExperimentConfig,
+  RNG_NAME,
+  runExperiment,
+} from "../lib/experiment.ts";
 import type { ClassificationMetrics } from "../lib/nn/metrics.ts";
 import { DEFAULT_DATA, ensureDefaultData } from "./data.ts";
-import { parseIntegerFlag } from "./_flags.ts";
-import { formatJson, parseTrainArgs, RNG_NAME, runExperiment, type TrainConfig } from "./train.ts";
+import { parseFlags, parseIntegerFlag, parseWorkersFlag, UsageError } from "./_flags.ts";
+import { formatJson } from "./_outputs.ts";
 
 const USAGE = `Usage: deno task seeds [options]
 
@@ -23,11 +29,24 @@ Options:
   --out DIR        output directory (default results/)
   -h, --help       show this help`;
 
-/** The two protocols compared: their extra `train.ts` flags and the rows they are judged on. */
+/**
+ * The two protocols compared: how each changes the published experiment's config, the same
+ * as `train.ts` flags (for the table), and the rows each is judged on.
+ */
 export const PROTOCOLS = [
-  { name: "original", flags: [], evaluatedOn: "all" },
-  { name: "standardized", flags: ["--standardize", "--test-fraction", "0.2"], evaluatedOn: "test" },
-] as const;
+  { name: "original", config: {}, flags: [], evaluatedOn: "all" },
+  {
+    name: "standardized",
+    config: { standardize: true, testFraction: 0.2 },
+    flags: ["--standardize", "--test-fraction", "0.2"],
+    evaluatedOn: "test",
+  },
+] as const satisfies readonly {
+  name: string;
+  config: Partial<ExperimentConfig>;
+  flags: readonly string[];
+  evaluatedOn: "all" | "test";
+}[];
 
 /** Mean and sample standard deviation (divided by n - 1; 0 for a single value). */
 export interface MeanStd {
@@ -53,6 +72,20 @@ export function meanStd(values: readonly number[]): MeanStd {
   return { mean, std: values.length > 1 ? Math.sqrt(squares / (values.length - 1)) : 0 };
 }
 
+/** One seed's scores under one protocol. */
+export interface SeedRun {
+  /** The seed. */
+  seed: number;
+  /** Accuracy on the protocol's rows. */
+  accuracy: number;
+  /** Recall of class 0 (non-pulsars). */
+  recall0: number;
+  /** Recall of class 1 (pulsars). */
+  recall1: number;
+  /** Training time in seconds. */
+  seconds: number;
+}
+
 /** One protocol's results over all seeds. */
 export interface ProtocolSummary {
   /** `"original"` or `"standardized"`. */
@@ -66,11 +99,54 @@ export interface ProtocolSummary {
   /** The network and SGD settings every run used, e.g. "8-25-10-2 tanh MLP, lr 0.01, ...". */
   setup: string;
   /** Per seed: accuracy and recall of each class. */
-  runs: { seed: number; accuracy: number; recall0: number; recall1: number; seconds: number }[];
+  runs: SeedRun[];
   /** Over the seeds. */
   accuracy: MeanStd;
+  /** Recall of class 0 over the seeds. */
   recall0: MeanStd;
+  /** Recall of class 1 over the seeds. */
   recall1: MeanStd;
+}
+
+/** Options for {@linkcode runSeeds}: changes to the published experiment for every run. */
+export interface SeedsOptions {
+  /** The data's path, for messages and the record. Default `data/pulsars_tuned.csv`. */
+  dataPath?: string;
+  /** Number of seeds, 0..seeds-1. Default 10. */
+  seeds?: number;
+  /** Threads per run. Default 1. */
+  workers?: number | "auto";
+  /** Layer sizes. Default the experiment's 8,25,10,2. */
+  layers?: number[];
+  /** SGD steps (logging every step). Default the experiment's 1000. */
+  steps?: number;
+}
+
+/**
+ * The config of one run: the published experiment, changed by the options, then the protocol.
+ *
+ * @example
+ * ```ts
+ * import { PROTOCOLS, seedConfig } from "./seeds.ts";
+ * import assert from "node:assert/strict";
+ * const config = seedConfig(PROTOCOLS[1], 3, { dataPath: "p.csv" });
+ * assert.deepEqual([config.seed, config.standardize, config.testFraction], [3, true, 0.2]);
+ * ```
+ */
+export function seedConfig(
+  protocol: (typeof PROTOCOLS)[number],
+  seed: number,
+  options: SeedsOptions = {},
+): ExperimentConfig {
+  return {
+    ...EXPERIMENT_DEFAULTS,
+    data: options.dataPath ?? DEFAULT_DATA,
+    workers: options.workers ?? 1,
+    ...(options.layers ? { layers: options.layers } : {}),
+    ...(options.steps ? { steps: options.steps, logEvery: 1 } : {}),
+    ...protocol.config,
+    seed,
+  };
 }
 
 /**
@@ -84,47 +160,41 @@ export interface ProtocolSummary {
  * import assert from "node:assert/strict";
  * const rows = Array.from({ length: 40 }, (_, i) => `${i % 2},${(i * 7) % 5},${i % 2}`);
  * const data = parseLabeledCsv(`a,b,label\n${rows.join("\n")}\n`);
- * const summary = await runSeeds(data, { seeds: 2, layers: "2,4,2", steps: 10 });
+ * const summary = await runSeeds(data, { seeds: 2, layers: [2, 4, 2], steps: 10 });
  * assert.deepEqual(summary.map((p) => p.runs.length), [2, 2]);
  * ```
  */
 export async function runSeeds(
-  data: Awaited<ReturnType<typeof loadLabeledCsv>>,
-  options: { seeds?: number; workers?: string; layers?: string; steps?: number } = {},
+  data: LabeledData,
+  options: SeedsOptions = {},
 ): Promise<ProtocolSummary[]> {
-  const seeds = options.seeds ?? 10;
   const summaries: ProtocolSummary[] = [];
   for (const protocol of PROTOCOLS) {
-    const runs: ProtocolSummary["runs"] = [];
-    let rows = 0, setup = "";
-    for (let seed = 0; seed < seeds; seed++) {
-      const args = [
-        ...protocol.flags,
-        ...["--seed", String(seed), "--workers", options.workers ?? "1"],
-        ...(options.layers ? ["--layers", options.layers] : []),
-        ...(options.steps ? ["--steps", String(options.steps), "--log-every", "1"] : []),
-      ];
-      const config = parseTrainArgs(args) as TrainConfig;
-      setup = `${config.layers.join("-")} tanh MLP, lr ${config.lr}, batch ${config.batch}, ` +
-        `${config.steps.toLocaleString("en")} steps`;
-      const { metrics } = await runExperiment(config, { data });
+    const runs: SeedRun[] = [];
+    let rows = 0;
+    for (let seed = 0; seed < (options.seeds ?? 10); seed++) {
+      const { metrics } = await runExperiment(seedConfig(protocol, seed, options), { data });
       if (metrics.evaluation === null) {
         throw new Error(`${protocol.name} protocol, seed ${seed}: training diverged`);
       }
       const m = metrics.evaluation[protocol.evaluatedOn] as ClassificationMetrics;
       rows = m.confusion.flat().reduce((a, b) => a + b, 0);
+      const [recall0, recall1] = [m.recall["0"], m.recall["1"]];
       runs.push({
         seed,
         accuracy: m.accuracy,
-        recall0: m.recall["0"],
-        recall1: m.recall["1"],
+        recall0,
+        recall1,
         seconds: metrics.training.seconds,
       });
     }
+    const { name, flags, evaluatedOn } = protocol;
     summaries.push({
-      ...protocol,
+      name,
+      flags,
+      evaluatedOn,
       rows,
-      setup,
+      setup: describeSetup(seedConfig(protocol, 0, options)),
       runs,
       accuracy: meanStd(runs.map((r) => r.accuracy)),
       recall0: meanStd(runs.map((r) => r.recall0)),
@@ -132,6 +202,11 @@ export async function runSeeds(
     });
   }
   return summaries;
+}
+
+function describeSetup(config: ExperimentConfig): string {
+  return `${config.layers.join("-")} tanh MLP, lr ${config.lr}, batch ${config.batch}, ` +
+    `${config.steps.toLocaleString("en")} steps`;
 }
 
 /**
@@ -167,50 +242,70 @@ export function seedsTable(summaries: readonly ProtocolSummary[]): string {
     }, ${RNG_NAME}.\n`;
 }
 
-async function main(): Promise<number> {
-  let values;
+/** Where {@linkcode runSeedsCli} prints. */
+export interface SeedsIO {
+  /** A line of normal output (stdout). */
+  log(line: string): void;
+  /** A line of error output (stderr). */
+  error(line: string): void;
+}
+
+const SEEDS_FLAGS = {
+  data: { type: "string", default: DEFAULT_DATA },
+  seeds: { type: "string", default: "10" },
+  workers: { type: "string", default: "1" },
+  out: { type: "string", default: "results" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/**
+ * The whole CLI: parses `args`, runs both protocols over the seeds, prints the table and
+ * writes seeds.md and seeds.json into `--out`. Returns the exit code: 0 done, 1 training or
+ * I/O error, 2 bad flags or data.
+ *
+ * @example Flag errors name the flag and give exit code 2
+ * ```ts
+ * import { runSeedsCli } from "./seeds.ts";
+ * import assert from "node:assert/strict";
+ * const errors: string[] = [];
+ * assert.equal(await runSeedsCli(["--seeds", "0"], { log() {}, error: (l) => errors.push(l) }), 2);
+ * assert.match(errors[0], /--seeds must be a positive integer, got "0"/);
+ * ```
+ */
+export async function runSeedsCli(args: readonly string[], io: SeedsIO = console): Promise<number> {
+  let values, seeds, workers;
   try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      strict: true,
-      options: {
-        data: { type: "string", default: DEFAULT_DATA },
-        seeds: { type: "string", default: "10" },
-        workers: { type: "string", default: "1" },
-        out: { type: "string", default: "results" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-    parseIntegerFlag("seeds", values.seeds, { min: 1 });
-    parseTrainArgs(["--workers", values.workers]); // same rules as train.ts
+    values = parseFlags(args, SEEDS_FLAGS);
+    if (values === "help") {
+      io.log(USAGE);
+      return 0;
+    }
+    seeds = parseIntegerFlag("seeds", values.seeds, { min: 1 });
+    workers = parseWorkersFlag(values.workers);
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\nRun with --help for the options.`);
+    if (!(e instanceof UsageError)) throw e;
+    io.error(`error: ${e.message}\nRun with --help for the options.`);
     return 2;
   }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  console.log(`seeds.ts ${JSON.stringify(values)}`);
+  io.log(`seeds.ts ${JSON.stringify(values)}`);
   try {
-    if (!(await ensureDefaultData(values.data, console))) return 1;
+    if (!(await ensureDefaultData(values.data, io))) return 1;
     const data = await loadLabeledCsv(values.data);
-    const summaries = await runSeeds(data, {
-      seeds: Number(values.seeds),
-      workers: values.workers,
-    });
+    const summaries = await runSeeds(data, { dataPath: values.data, seeds, workers });
     const table = seedsTable(summaries);
     await writeFileAtomic(join(values.out, "seeds.md"), table);
     await writeFileAtomic(
       join(values.out, "seeds.json"),
       formatJson({ data: values.data, protocols: summaries }),
     );
-    console.log(`\n${table}\nWrote ${join(values.out, "seeds.md")} and seeds.json`);
+    io.log(`\n${table}\nWrote ${join(values.out, "seeds.md")} and seeds.json`);
     return 0;
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    return e instanceof DataError ? 2 : 1;
+    // seeds has no --layers: a config that does not fit the data is the experiment's.
+    const prefix = e instanceof ConfigError ? "the pulsar experiment's " : "";
+    io.error(`error: ${prefix}${(e as Error).message}`);
+    return e instanceof DataError || e instanceof ConfigError ? 2 : 1;
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await runSeedsCli(Deno.args));

@@ -1,29 +1,29 @@
 // CLI: train the tanh MLP on a labelled CSV; write metrics.json, model.json and loss.svg.
+// Flags become an ExperimentConfig; lib/experiment.ts runs it; _outputs.ts writes the files.
 
-import { basename, join } from "node:path";
-import { writeFileAtomic } from "../lib/_fs.ts";
-import { DataError, DECIMAL, type LabeledData, loadLabeledCsv, oneHot } from "../lib/data/csv.ts";
+import { DataError, DECIMAL } from "../lib/data/csv.ts";
 import { HTRU2_URL } from "../lib/data/htru2.ts";
 import {
-  fitStandardizer,
-  standardize,
-  type Standardizer,
-  stratifiedSplit,
-  takeRows,
-} from "../lib/data/preprocess.ts";
-import {
-  type ClassificationMetrics,
-  classificationMetrics,
-  predictClasses,
-} from "../lib/nn/metrics.ts";
-import { initMLP } from "../lib/nn/mlp.ts";
-import { serializeModel } from "../lib/nn/model_io.ts";
-import { createRng } from "../lib/nn/rng.ts";
-import { train } from "../lib/train/train.ts";
-import { renderLossSvg } from "./_loss_svg.ts";
+  ConfigError,
+  EXPERIMENT_DEFAULTS,
+  type ExperimentConfig,
+  type ExperimentResult,
+  experimentVersions,
+  RNG_NAME,
+  runExperiment,
+} from "../lib/experiment.ts";
+import type { ClassificationMetrics } from "../lib/nn/metrics.ts";
+import type { LossEntry } from "../lib/train/train.ts";
 import { DEFAULT_DATA, ensureDefaultData } from "./data.ts";
-import { parseFlags, parseInteger, parseIntegerFlag, UsageError } from "./_flags.ts";
-import denoJson from "../deno.json" with { type: "json" };
+import {
+  flagOf,
+  parseFlags,
+  parseInteger,
+  parseIntegerFlag,
+  parseWorkersFlag,
+  UsageError,
+} from "./_flags.ts";
+import { writeOutputs } from "./_outputs.ts";
 
 // Both were first defined here; callers such as the tests import them from train.ts.
 export { DEFAULT_DATA, UsageError };
@@ -63,37 +63,32 @@ Under \`deno task\`, relative paths are taken from the repository root (where de
 Negative numbers need the = form: --seed=-1.
 Exit status: 0 trained, 1 training or I/O error, 2 bad flags or data, 3 training diverged.`;
 
-/** Everything a run depends on, parsed from the flags; printed and saved in metrics.json. */
-export interface TrainConfig {
-  /** Path of the CSV. */
-  data: string;
+/** The experiment's config plus what only the CLI needs; printed and saved in metrics.json. */
+export interface TrainConfig extends ExperimentConfig {
   /** Where the HTRU2 zip is downloaded from when `data` is the default file and missing. */
   dataUrl: string;
-  /** Label column name, or `null` for the last column. */
-  label: string | null;
-  /** Layer sizes, inputs first. */
-  layers: number[];
-  /** Learning rate. */
-  lr: number;
-  /** Batch size. */
-  batch: number;
-  /** Number of SGD steps. */
-  steps: number;
-  /** Seed for the split, the initial weights and the batches. */
-  seed: number;
-  /** Logging interval in steps. */
-  logEvery: number;
-  /** Worker threads, or `"auto"`. */
-  workers: number | "auto";
-  /** Micro-shards per batch, or `"auto"` (the trainer's choice from the work per step). */
-  shards: number | "auto";
-  /** Z-score the features with training statistics. */
-  standardize: boolean;
-  /** Fraction of rows held out (stratified); 0 for none. */
-  testFraction: number;
   /** Output directory. */
   out: string;
 }
+
+const defaults = EXPERIMENT_DEFAULTS;
+const TRAIN_FLAGS = {
+  data: { type: "string", default: DEFAULT_DATA },
+  "data-url": { type: "string", default: HTRU2_URL },
+  label: { type: "string" },
+  layers: { type: "string", default: defaults.layers.join(",") },
+  lr: { type: "string", default: String(defaults.lr) },
+  batch: { type: "string", default: String(defaults.batch) },
+  steps: { type: "string", default: String(defaults.steps) },
+  seed: { type: "string", default: String(defaults.seed) },
+  "log-every": { type: "string", default: String(defaults.logEvery) },
+  workers: { type: "string", default: String(defaults.workers) },
+  shards: { type: "string", default: String(defaults.shards) },
+  standardize: { type: "boolean", default: defaults.standardize },
+  "test-fraction": { type: "string", default: String(defaults.testFraction) },
+  out: { type: "string", default: "results" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
 
 /**
  * Parses and checks the command-line flags into a {@linkcode TrainConfig}; returns `"help"`
@@ -113,312 +108,65 @@ export interface TrainConfig {
  * ```
  */
 export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
-  const values = parseFlags(args, {
-    data: { type: "string", default: DEFAULT_DATA },
-    "data-url": { type: "string", default: HTRU2_URL },
-    label: { type: "string" },
-    layers: { type: "string", default: "8,25,10,2" },
-    lr: { type: "string", default: "0.01" },
-    batch: { type: "string", default: "100" },
-    steps: { type: "string", default: "1000" },
-    seed: { type: "string", default: "0" },
-    "log-every": { type: "string", default: "50" },
-    workers: { type: "string", default: "auto" },
-    shards: { type: "string", default: "auto" },
-    standardize: { type: "boolean", default: false },
-    "test-fraction": { type: "string", default: "0" },
-    out: { type: "string", default: "results" },
-    help: { type: "boolean", short: "h", default: false },
-  });
+  const values = parseFlags(args, TRAIN_FLAGS);
   if (values === "help") return "help";
-
-  const bad = (flag: string, what: string): never => {
-    const value = (values as Record<string, unknown>)[flag];
-    throw new UsageError(`--${flag} must be ${what}, got "${value}"`);
-  };
-  const positiveInt = (flag: "batch" | "steps" | "log-every") =>
-    parseIntegerFlag(flag, values[flag], { min: 1 });
-
-  const layers = values.layers.split(",").map((s) => parseInteger(s.trim()) ?? 0);
-  if (layers.length < 2 || !layers.every((n) => n >= 1)) {
-    bad("layers", "two or more positive integers separated by commas, such as 8,25,10,2");
-  }
-
-  const lr = Number(values.lr);
-  if (!DECIMAL.test(values.lr) || !Number.isFinite(lr) || lr <= 0) bad("lr", "a positive number");
-
-  const seed = parseIntegerFlag("seed", values.seed);
-
-  const workers = values.workers === "auto" ? "auto" : parseIntegerFlag("workers", values.workers, {
-    min: 1,
-    max: 256,
-    what: `"auto" or an integer from 1 to 256`,
-  });
-
-  const batch = positiveInt("batch");
-  const shards = values.shards === "auto" ? "auto" : parseIntegerFlag("shards", values.shards, {
-    min: 1,
-    max: batch,
-    what: `"auto" or an integer from 1 to the batch (${batch})`,
-  });
-
-  const testFraction = Number(values["test-fraction"]);
-  if (!DECIMAL.test(values["test-fraction"]) || !(testFraction >= 0 && testFraction < 1)) {
-    bad("test-fraction", "a number in [0, 1), such as 0.2");
-  }
-
   for (const flag of ["data", "out", "label"] as const) {
-    if (values[flag] !== undefined && values[flag].trim() === "") bad(flag, "a non-empty string");
+    if (values[flag]?.trim() === "") mustBe(flag, values[flag], "a non-empty string");
   }
-  // fetch also takes data: and blob: URLs, but neither can usefully hold the archive.
-  const dataUrl = URL.parse(values["data-url"]);
-  if (!dataUrl || !["http:", "https:", "file:"].includes(dataUrl.protocol)) {
-    bad("data-url", "an http:, https: or file: URL, such as file:///tmp/htru2.zip");
-  }
-
-  const config: TrainConfig = {
+  const batch = parseIntegerFlag("batch", values.batch, { min: 1 });
+  return {
     data: values.data,
-    dataUrl: values["data-url"],
+    dataUrl: parseDataUrl(values["data-url"]),
     label: values.label ?? null,
-    layers,
-    lr,
+    layers: parseLayers(values.layers),
+    lr: parseDecimal("lr", values.lr, (x) => x > 0, "a positive number"),
     batch,
-    steps: positiveInt("steps"),
-    seed,
-    logEvery: positiveInt("log-every"),
-    workers,
-    shards,
+    steps: parseIntegerFlag("steps", values.steps, { min: 1 }),
+    seed: parseIntegerFlag("seed", values.seed),
+    logEvery: parseIntegerFlag("log-every", values["log-every"], { min: 1 }),
+    workers: parseWorkersFlag(values.workers),
+    shards: values.shards === "auto" ? "auto" : parseIntegerFlag("shards", values.shards, {
+      min: 1,
+      max: batch,
+      what: `"auto" or an integer from 1 to the batch (${batch})`,
+    }),
     standardize: values.standardize,
-    testFraction,
+    testFraction: parseDecimal(
+      "test-fraction",
+      values["test-fraction"],
+      (x) => x >= 0 && x < 1,
+      "a number in [0, 1), such as 0.2",
+    ),
     out: values.out,
   };
-  return config;
 }
 
-/** The `evaluation` section of metrics.json. */
-export interface Evaluation {
-  /** Every row of the data set (training and held-out rows). */
-  all: ClassificationMetrics;
-  /** The rows trained on, when there is a held-out split. */
-  train?: ClassificationMetrics;
-  /** The held-out rows, when `--test-fraction` is above 0. */
-  test?: ClassificationMetrics;
+function mustBe(flag: string, value: string | undefined, what: string): never {
+  throw new UsageError(`--${flag} must be ${what}, got "${value}"`);
 }
 
-/** What metrics.json holds. */
-export interface TrainMetrics {
-  /** `"ok"`, or `"diverged"` when the loss became NaN or infinite (then no evaluation). */
-  status: "ok" | "diverged";
-  /** The flags, plus the RNG's name and the versions of the tools. */
-  config: TrainConfig & { rng: string; versions: Record<string, string> };
-  /** The data set as used: sizes, classes, split and standardization statistics. */
-  data: {
-    rows: number;
-    features: string[];
-    label: string;
-    classCounts: Record<string, number>;
-    trainRows: number;
-    testRows: number;
-    standardizer: Standardizer | null;
-  };
-  /** The training run. */
-  training: {
-    /** The batch loss after the update, every `logEvery` steps. */
-    loss: { step: number; loss: number }[];
-    /** Wall time of the training loop alone, in seconds. */
-    seconds: number;
-    /** Threads used, and why that many. */
-    workers: number;
-    workersReason: string;
-    /** Micro-shards per batch: the gradient's fixed summation order, whatever the threads. */
-    shards: number;
-    /** The step where the loss became NaN or infinite, if it did. */
-    divergedAt?: number;
-  };
-  /** Classification metrics after training; `null` when training diverged. */
-  evaluation: Evaluation | null;
+/** A finite decimal number (no hex, no "Infinity") that passes `ok`. */
+function parseDecimal(flag: string, text: string, ok: (x: number) => boolean, what: string) {
+  const x = Number(text);
+  if (!DECIMAL.test(text) || !Number.isFinite(x) || !ok(x)) mustBe(flag, text, what);
+  return x;
 }
 
-/** The outputs of one experiment, not yet written anywhere. */
-export interface ExperimentResult {
-  /** The metrics.json object. */
-  metrics: TrainMetrics;
-  /** The model.json text; `null` when training diverged (NaN weights cannot be saved). */
-  model: string | null;
-  /** The loss.svg text. */
-  svg: string;
+function parseLayers(text: string): number[] {
+  const layers = text.split(",").map((s) => parseInteger(s.trim()) ?? 0);
+  if (layers.length < 2 || !layers.every((n) => n >= 1)) {
+    mustBe("layers", text, "two or more positive integers separated by commas, such as 8,25,10,2");
+  }
+  return layers;
 }
 
-/** Optional inputs to {@linkcode runExperiment}. */
-export interface ExperimentOptions {
-  /** Data already loaded (e.g. once for many seeds); otherwise `config.data` is read. */
-  data?: LabeledData;
-  /** Called with each logged loss while training. */
-  onLog?: (entry: { step: number; loss: number }) => void;
-  /** Stops training between steps. */
-  signal?: AbortSignal;
-  /** The trainer to use; tests substitute one to inject faults. Default `train`. */
-  train?: typeof train;
-}
-
-/** The RNG every random draw of a run comes from, as named in metrics.json. */
-export const RNG_NAME = "xoshiro128** (splitmix32 seeding)";
-
-/**
- * Runs one experiment in memory: loads and checks the data, splits it (stratified, seeded),
- * standardizes with training statistics, initialises the MLP, trains, evaluates, and
- * renders model.json and loss.svg. Random draws, in order: the split and the initial
- * weights from `createRng(seed)`, then the batches from the trainer's own seeded stream.
- *
- * @throws {UsageError} If the layers do not fit the data (features in, classes out).
- * @throws {DataError} If the data file is missing or invalid.
- * @throws {Error} Whatever the trainer throws (e.g. a worker crash), or if it was aborted.
- *
- * @example A short run on a tiny data set
- * ```ts
- * import { runExperiment, parseTrainArgs, type TrainConfig } from "./train.ts";
- * import { parseLabeledCsv } from "../lib/data/csv.ts";
- * import assert from "node:assert/strict";
- * const data = parseLabeledCsv("a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
- * const config = parseTrainArgs(["--layers", "2,4,2", "--steps", "20", "--log-every", "10",
- *   "--batch", "4", "--workers", "1"]) as TrainConfig;
- * const { metrics, model } = await runExperiment(config, { data });
- * assert.equal(metrics.status, "ok");
- * assert.equal(metrics.training.loss.length, 2);
- * assert.ok(model?.startsWith("{"));
- * ```
- */
-export async function runExperiment(
-  config: TrainConfig,
-  options: ExperimentOptions = {},
-): Promise<ExperimentResult> {
-  const data = options.data ??
-    await loadLabeledCsv(config.data, config.label === null ? {} : { label: config.label });
-  const k = data.classes.length;
-  if (data.classes.some((c, i) => c !== i)) {
-    throw new DataError(
-      `${config.data}: the labels must be the classes 0 to ${k - 1}, ` +
-        `found ${data.classes.join(", ")}`,
-    );
+function parseDataUrl(text: string): string {
+  // fetch also takes data: and blob: URLs, but neither can usefully hold the archive.
+  const url = URL.parse(text);
+  if (!url || !["http:", "https:", "file:"].includes(url.protocol)) {
+    mustBe("data-url", text, "an http:, https: or file: URL, such as file:///tmp/htru2.zip");
   }
-  const layersText = config.layers.join(",");
-  if (config.layers[0] !== data.X.cols) {
-    throw new UsageError(
-      `--layers ${layersText}: the first layer must equal the number of features in ` +
-        `${config.data} (${data.X.cols}: ${data.featureNames.join(", ")})`,
-    );
-  }
-  if (config.layers.at(-1) !== k) {
-    throw new UsageError(
-      `--layers ${layersText}: the last layer must equal the number of classes in ` +
-        `${config.data} (${k})`,
-    );
-  }
-
-  const rng = createRng(config.seed);
-  let split;
-  try {
-    split = stratifiedSplit(data.labels, config.testFraction, rng);
-  } catch (e) {
-    const why = (e as Error).message.replace(/^stratifiedSplit: /, "");
-    throw new UsageError(`--test-fraction ${config.testFraction}: ${why}`);
-  }
-  const held = split.test.length > 0;
-  let Xtrain = held ? takeRows(data.X, split.train) : data.X;
-  let Xall = data.X;
-  let standardizer: Standardizer | null = null;
-  if (config.standardize) {
-    standardizer = fitStandardizer(Xtrain);
-    Xtrain = standardize(Xtrain, standardizer);
-    Xall = standardize(data.X, standardizer);
-  }
-  const trainLabels = held ? split.train.map((i) => data.labels[i]) : data.labels;
-  const params = initMLP(config.layers, rng);
-
-  const result = await (options.train ?? train)({
-    params,
-    X: Xtrain,
-    Y: oneHot(trainLabels, k),
-    lr: config.lr,
-    batch: config.batch,
-    steps: config.steps,
-    seed: config.seed,
-    workers: config.workers,
-    shards: config.shards === "auto" ? undefined : config.shards,
-    logEvery: config.logEvery,
-    onLog: options.onLog,
-    signal: options.signal,
-  });
-  if (result.status === "aborted") throw new Error("Training was aborted; nothing was written");
-
-  const diverged = result.status === "diverged";
-  let evaluation: Evaluation | null = null;
-  if (!diverged) {
-    // One forward pass over every row; the train and test scores pick their rows from it.
-    const predicted = predictClasses(result.params, Xall);
-    const score = (rows: number[]) =>
-      classificationMetrics(rows.map((i) => predicted[i]), rows.map((i) => data.labels[i]), k);
-    evaluation = { all: classificationMetrics(predicted, data.labels, k) };
-    if (held) {
-      evaluation.train = score(split.train);
-      evaluation.test = score(split.test);
-    }
-  }
-
-  const classCounts: Record<string, number> = {};
-  for (const c of data.classes) classCounts[c] = data.labels.filter((l) => l === c).length;
-  const metrics: TrainMetrics = {
-    status: diverged ? "diverged" : "ok",
-    config: { ...config, rng: RNG_NAME, versions: versions() },
-    data: {
-      rows: data.X.rows,
-      features: data.featureNames,
-      label: data.labelName,
-      classCounts,
-      trainRows: split.train.length,
-      testRows: split.test.length,
-      standardizer,
-    },
-    training: {
-      loss: result.loss,
-      seconds: result.seconds,
-      workers: result.workers,
-      workersReason: result.workersReason,
-      shards: result.shards,
-      ...(diverged ? { divergedAt: result.divergedAt } : {}),
-    },
-    evaluation,
-  };
-  const features = config.standardize ? "standardized features" : "raw features";
-  const heldOut = held ? `, ${+(config.testFraction * 100).toPrecision(6)}% held out` : "";
-  const svg = renderLossSvg(result.loss, {
-    title: `Training loss: ${config.layers.join("-")} tanh MLP`,
-    subtitle:
-      `${
-        basename(config.data)
-      } · seed ${config.seed} · lr ${config.lr} · batch ${config.batch} · ` +
-      `${config.steps} steps · ${result.workers} worker${result.workers === 1 ? "" : "s"} · ` +
-      `${features}${heldOut}`,
-    yLabel: "batch MSE after the update",
-    divergedAt: diverged ? result.divergedAt : undefined,
-  });
-  return {
-    metrics,
-    model: diverged
-      ? null
-      : serializeModel(config.layers, result.params, standardizer ?? undefined),
-    svg,
-  };
-}
-
-/** The versions recorded with every run. */
-function versions(): Record<string, string> {
-  return {
-    denograd: denoJson.version,
-    deno: Deno.version.deno,
-    v8: Deno.version.v8,
-    typescript: Deno.version.typescript,
-  };
+  return text;
 }
 
 /** Where {@linkcode runTrain} prints; tests capture it. */
@@ -440,6 +188,12 @@ const consoleIO: TrainIO = {
     : undefined,
 };
 
+/** Options for {@linkcode runTrain}. */
+export interface RunTrainOptions {
+  /** Stops training between steps; the run then exits 1 and writes nothing. */
+  signal?: AbortSignal;
+}
+
 /**
  * The whole CLI: parses `args`, runs the experiment, prints progress and results, writes
  * `metrics.json`, `model.json` and `loss.svg` atomically into `--out`, and returns the exit
@@ -459,7 +213,7 @@ const consoleIO: TrainIO = {
 export async function runTrain(
   args: readonly string[],
   io: TrainIO = consoleIO,
-  options: Pick<ExperimentOptions, "train" | "signal"> = {},
+  options: RunTrainOptions = {},
 ): Promise<number> {
   let config: TrainConfig | "help";
   try {
@@ -473,113 +227,92 @@ export async function runTrain(
     io.log(USAGE);
     return 0;
   }
-  io.log(`train.ts ${JSON.stringify({ ...config, rng: RNG_NAME, versions: versions() })}`);
-
+  io.log(
+    `train.ts ${JSON.stringify({ ...config, rng: RNG_NAME, versions: experimentVersions() })}`,
+  );
   try {
     if (!(await ensureDefaultData(config.data, io, { url: config.dataUrl }))) return 1;
-
-    const { progress } = io;
-    const steps = config.steps;
-    const width = String(steps).length; // log lines align; the bar redraws in place
-    const onLog = ({ step, loss }: { step: number; loss: number }) => {
-      if (progress) progress(`${bar(step / steps)} step ${step}/${steps}  loss ${fmt(loss)}`);
-      else io.log(`step ${String(step).padStart(width)}/${steps}  loss ${fmt(loss)}`);
-    };
-    let result: ExperimentResult;
-    try {
-      result = await runExperiment(config, { ...options, onLog });
-    } finally {
-      progress?.("");
-    }
-    const { metrics } = result;
-    const t = metrics.training;
-    const done = t.divergedAt === undefined
-      ? `Trained ${steps} steps`
-      : `Stopped at step ${t.divergedAt} of ${steps}`;
-    io.log(
-      `${done} in ${t.seconds.toFixed(2)} s on ${t.workers} ` +
-        `worker${t.workers === 1 ? "" : "s"} (${t.workersReason})`,
-    );
-
-    const files: [string, string][] = [["loss.svg", result.svg]];
-    if (result.model !== null) files.push(["model.json", result.model]);
-    else {
-      // A model.json from an earlier run in this folder would not match this run's record.
-      await Deno.remove(join(config.out, "model.json")).catch((e) => {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      });
-    }
-    files.push(["metrics.json", formatJson(metrics)]); // last: it is the record of the run
-    for (const [name, text] of files) await writeFileAtomic(join(config.out, name), text);
-
-    if (metrics.status === "diverged") {
-      io.error(
-        `error: the loss became NaN or infinite at step ${t.divergedAt} of ${steps} ` +
-          `(--lr ${config.lr}${config.standardize ? ", --standardize" : ""}). Try a smaller ` +
-          `--lr (the experiment uses 0.01)` +
-          (config.standardize ? "." : ", or --standardize to put the features on one scale."),
-      );
-      io.error(
-        `Wrote ${join(config.out, "metrics.json")} (status "diverged") and loss.svg; no model ` +
-          "(any earlier model.json there was removed).",
-      );
-      return 3;
-    }
-    const ev = metrics.evaluation!;
-    io.log(`All ${metrics.data.rows} rows:  ${summary(ev.all)}`);
-    if (ev.test) io.log(`Held-out ${metrics.data.testRows} rows:  ${summary(ev.test)}`);
-    io.log(`Wrote ${files.map(([name]) => join(config.out, name)).join(", ")}`);
-    return 0;
+    const result = await runWithProgress(config, io, options.signal);
+    const paths = await writeOutputs(config.out, result);
+    return report(config, result, paths, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof DataError) {
-      io.error(`error: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      io.error(
-        `error: ${(e as Error).message}\n\`deno task train\` may read and write any path; ` +
-          `with \`deno run\`, add the permission flag named above (e.g. --allow-write=DIR).`,
-      );
-      return 2;
-    }
-    io.error(`error: ${(e as Error).message}`);
-    return 1;
+    return reportError(e, io);
   }
 }
 
-/**
- * JSON indented by two spaces like `JSON.stringify(value, null, 2)`, except that an array or
- * object holding no arrays or objects stays on one line when it fits in 100 characters, so
- * a loss entry or a confusion row reads as one line. Ends with a newline.
- *
- * @example
- * ```ts
- * import { formatJson } from "./train.ts";
- * import assert from "node:assert/strict";
- * assert.equal(formatJson({ a: [1, 2], b: { c: [[1], [2]] } }),
- *   '{\n  "a": [1, 2],\n  "b": {\n    "c": [\n      [1],\n      [2]\n    ]\n  }\n}\n');
- * ```
- */
-export function formatJson(value: unknown): string {
-  const format = (v: unknown, indent: string): string => {
-    if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-    const isArray = Array.isArray(v);
-    const entries = isArray
-      ? (v as unknown[]).map((x) => ["", x] as const)
-      : Object.entries(v).filter(([, x]) => x !== undefined);
-    const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
-    if (entries.length === 0) return open + close;
-    const key = (k: string) => isArray ? "" : `${JSON.stringify(k)}: `;
-    const flat = entries.every(([, x]) => x === null || typeof x !== "object");
-    if (flat) {
-      const line = `${open}${entries.map(([k, x]) => key(k) + format(x, "")).join(", ")}${close}`;
-      if (indent.length + line.length <= 100) return line;
-    }
-    const inner = indent + "  ";
-    const lines = entries.map(([k, x]) => inner + key(k) + format(x, inner));
-    return `${open}\n${lines.join(",\n")}\n${indent}${close}`;
+/** Runs the experiment, showing each logged loss as a progress bar or a log line. */
+async function runWithProgress(
+  config: TrainConfig,
+  io: TrainIO,
+  signal: AbortSignal | undefined,
+): Promise<ExperimentResult<TrainConfig>> {
+  const { progress } = io;
+  const steps = config.steps;
+  const width = String(steps).length; // log lines align; the bar redraws in place
+  const onLog = ({ step, loss }: LossEntry) => {
+    if (progress) progress(`${bar(step / steps)} step ${step}/${steps}  loss ${fmt(loss)}`);
+    else io.log(`step ${String(step).padStart(width)}/${steps}  loss ${fmt(loss)}`);
   };
-  return format(value, "") + "\n";
+  try {
+    return await runExperiment(config, { onLog, signal });
+  } finally {
+    progress?.("");
+  }
+}
+
+/** Prints the outcome of a finished run and returns its exit code (0, or 3 if diverged). */
+function report(
+  config: TrainConfig,
+  { metrics }: ExperimentResult<TrainConfig>,
+  paths: string[],
+  io: TrainIO,
+): number {
+  const t = metrics.training;
+  const done = t.divergedAt === undefined
+    ? `Trained ${config.steps} steps`
+    : `Stopped at step ${t.divergedAt} of ${config.steps}`;
+  const workers = `${t.workers} worker${t.workers === 1 ? "" : "s"}`;
+  io.log(`${done} in ${t.seconds.toFixed(2)} s on ${workers} (${t.workersReason})`);
+  if (metrics.evaluation === null) {
+    io.error(
+      `error: the loss became NaN or infinite at step ${t.divergedAt} of ${config.steps} ` +
+        `(--lr ${config.lr}${config.standardize ? ", --standardize" : ""}). Try a smaller ` +
+        `--lr (the experiment uses 0.01)` +
+        (config.standardize ? "." : ", or --standardize to put the features on one scale."),
+    );
+    io.error(
+      `Wrote ${paths.at(-1)} (status "diverged") and loss.svg; no model ` +
+        "(any earlier model.json there was removed).",
+    );
+    return 3;
+  }
+  const ev = metrics.evaluation;
+  io.log(`All ${metrics.data.rows} rows:  ${summary(ev.all)}`);
+  if (ev.test) io.log(`Held-out ${metrics.data.testRows} rows:  ${summary(ev.test)}`);
+  io.log(`Wrote ${paths.join(", ")}`);
+  return 0;
+}
+
+/** Prints a failed run's error and returns its exit code: 2 for flags or data, else 1. */
+function reportError(e: unknown, io: TrainIO): number {
+  if (e instanceof ConfigError) {
+    // The library names its config field; the user knows it by its flag.
+    io.error(`error: ${flagOf(e.key)} ${e.value}: ${e.reason}`);
+    return 2;
+  }
+  if (e instanceof DataError) {
+    io.error(`error: ${e.message}`);
+    return 2;
+  }
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+    io.error(
+      `error: ${e.message}\n\`deno task train\` may read and write any path; ` +
+        `with \`deno run\`, add the permission flag named above (e.g. --allow-write=DIR).`,
+    );
+    return 2;
+  }
+  io.error(`error: ${(e as Error).message}`);
+  return 1;
 }
 
 function summary(m: ClassificationMetrics): string {

@@ -5,7 +5,7 @@ import { createRng, initMLP, Matrix, mseLoss, valueAndGrad } from "../mod.ts";
 import { withScratch } from "../lib/autograd/ops.ts";
 import * as k from "../lib/_kernels.ts";
 import { wasm } from "../lib/_wasm.ts";
-import type { Rng } from "../lib/nn/rng.ts";
+import type { Rng } from "../lib/random.ts";
 
 const noWasm = wasm === undefined;
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Matrix } from "../lib/matrix.ts";
 import { classificationMetrics, predictClasses } from "../lib/nn/metrics.ts";
-import { createRng } from "../lib/nn/rng.ts";
+import { createRng } from "../lib/random.ts";
 import { fitStandardizer, standardize, stratifiedSplit, takeRows } from "../lib/data/preprocess.ts";
 
 Deno.test("classificationMetrics counts the confusion with actual rows and predicted columns", () => {
@@ -179,4 +179,22 @@ Deno.test("standardize rejects a matrix with a different number of columns", () 
     () => standardize(Matrix.from([[1, 2, 3]]), stats),
     (e) => e instanceof TypeError && /has 3 columns but the statistics cover 2/.test(e.message),
   );
+});
+
+Deno.test("fitStandardizer names the column whose statistics overflow, at fit time", () => {
+  // Issue 12.10: values near 1e200 gave std = Infinity, all-zero features, and a late failure.
+  const X = Matrix.from([[1, 1e200], [2, -1e200], [3, 5e199]]);
+  assert.throws(
+    () => fitStandardizer(X, { columnNames: ["a", "huge"] }),
+    (e) =>
+      e instanceof RangeError &&
+      /column 1 \("huge"\): its standard deviation overflows to Infinity/.test(e.message) &&
+      /rescale the column/.test(e.message),
+  );
+  // Near the largest double even the mean overflows.
+  assert.throws(
+    () => fitStandardizer(Matrix.from([[1.5e308], [1.7e308]])),
+    /column 0: its mean overflows to Infinity/,
+  );
+  assert.throws(() => fitStandardizer(Matrix.from([[1], [Infinity]])), /holds Infinity/);
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Matrix } from "../lib/matrix.ts";
 import { initMLP, mlpForward } from "../lib/nn/mlp.ts";
 import { parseModel, serializeModel } from "../lib/nn/model_io.ts";
-import { createRng } from "../lib/nn/rng.ts";
+import { createRng } from "../lib/random.ts";
 
 const SIZES = [8, 25, 10, 2];
 

@@ -66,6 +66,14 @@ print("train", {
   lastLoss: two.loss.at(-1)!.loss,
   sameAsOneWorker: JSON.stringify(bits(one)) === JSON.stringify(bits(two)),
 });
+
+// The experiment itself, from mod.ts alone, on data given in memory.
+const rows = Array.from({ length: 40 }, (_, i) => \`\${i % 3},\${i % 2}\`).join("\\n");
+const { metrics, model } = await dg.runExperiment(
+  { ...dg.EXPERIMENT_DEFAULTS, data: "inline.csv", layers: [1, 3, 2], steps: 5, workers: 1 },
+  { data: dg.parseLabeledCsv(\`x,label\\n\${rows}\\n\`) },
+);
+print("experiment", { status: metrics.status, rows: metrics.data.rows, sizes: model?.sizes });
 `;
 }
 
@@ -108,6 +116,9 @@ Deno.test("mod.ts works when imported by URL from a project with no config", asy
       assert.ok(results.train.lastLoss < results.train.firstLoss, JSON.stringify(results));
       assert.equal(results.train.sameAsOneWorker, true);
       assert.ok(served.includes("/lib/train/worker.ts"), `worker not served: ${served}`);
+    });
+    await t.step("runs the experiment from mod.ts alone", () => {
+      assert.deepEqual(results.experiment, { status: "ok", rows: 40, sizes: [1, 3, 2] });
     });
   } finally {
     clearTimeout(timer);

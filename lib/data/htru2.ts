@@ -3,7 +3,7 @@
 import { unzipSync } from "npm:fflate@0.8.3";
 import { basename } from "node:path";
 import { exists, writeFileAtomic } from "../_fs.ts";
-import { createRng, sampleWithoutReplacement } from "../nn/rng.ts";
+import { createRng, sampleWithoutReplacement } from "../random.ts";
 import { DataError, parseLabeledCsv } from "./csv.ts";
 
 /**

@@ -1,7 +1,7 @@
 // Preparing a data set for training: stratified train/test split, row selection, z-scores.
 
 import { Matrix } from "../matrix.ts";
-import { type Rng, sampleWithoutReplacement } from "../nn/rng.ts";
+import { type Rng, sampleWithoutReplacement } from "../random.ts";
 
 /** Row indices of a split, each list ascending (the order of the original data). */
 export interface Split {
@@ -110,10 +110,19 @@ export interface Standardizer {
   std: number[];
 }
 
+/** Options for {@linkcode fitStandardizer}. */
+export interface FitStandardizerOptions {
+  /** The column names, for error messages (e.g. `LabeledData.featureNames`). */
+  columnNames?: readonly string[];
+}
+
 /**
  * The mean and standard deviation of each column of `X` (samples × features): fit on the
  * training rows only, then {@linkcode standardize} every set with them. A constant column
  * gets std 1, so it is centred rather than divided by zero.
+ *
+ * @throws {RangeError} If a column's mean or standard deviation is not finite (values so
+ * large, such as 1e200, that their sum or squares overflow), naming the column.
  *
  * @example
  * ```ts
@@ -121,9 +130,13 @@ export interface Standardizer {
  * import assert from "node:assert/strict";
  * const s = fitStandardizer(Matrix.from([[1, 5], [3, 5]]));
  * assert.deepEqual(s, { mean: [2, 5], std: [1, 1] });
+ * assert.throws(
+ *   () => fitStandardizer(Matrix.from([[1e200], [-1e200]]), { columnNames: ["dm"] }),
+ *   /column 0 \("dm"\): its standard deviation overflows to Infinity/,
+ * );
  * ```
  */
-export function fitStandardizer(X: Matrix): Standardizer {
+export function fitStandardizer(X: Matrix, options: FitStandardizerOptions = {}): Standardizer {
   const mean: number[] = [], std: number[] = [];
   for (let j = 0; j < X.cols; j++) {
     let sum = 0;
@@ -133,10 +146,38 @@ export function fitStandardizer(X: Matrix): Standardizer {
     let squares = 0;
     for (let i = 0; i < X.rows; i++) squares += (X.data[i * X.cols + j] - m) ** 2;
     const s = Math.sqrt(squares / X.rows);
+    if (!Number.isFinite(m) || !Number.isFinite(s)) {
+      throw overflowError(
+        X,
+        j,
+        Number.isFinite(m) ? ["standard deviation", s] : ["mean", m],
+        options,
+      );
+    }
     mean.push(m);
     std.push(s > 0 ? s : 1);
   }
   return { mean, std };
+}
+
+/** The error for column `j` whose statistic `[name, value]` is not finite. */
+function overflowError(
+  X: Matrix,
+  j: number,
+  [statistic, value]: [string, number],
+  options: FitStandardizerOptions,
+): RangeError {
+  let largest = 0;
+  for (let i = 0; i < X.rows; i++) largest = Math.max(largest, Math.abs(X.data[i * X.cols + j]));
+  const name = options.columnNames?.[j];
+  const column = `column ${j}${name === undefined ? "" : ` (${JSON.stringify(name)})`}`;
+  const why = Number.isFinite(largest)
+    ? `its values reach ${largest.toExponential(3)}, too large to square or sum in 64-bit ` +
+      "floats; rescale the column (e.g. divide it by a power of ten) before standardizing"
+    : `it holds ${largest}`;
+  return new RangeError(
+    `fitStandardizer: ${column}: its ${statistic} overflows to ${value}: ${why}`,
+  );
 }
 
 /**

@@ -3,7 +3,7 @@
 import { Matrix } from "../matrix.ts";
 import { add, dot, mean, square, sub, tanh, transpose } from "../autograd/ops.ts";
 import type { Tensor } from "../autograd/tracer.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../random.ts";
 
 /** Options for {@linkcode initMLP}. */
 export interface InitOptions {

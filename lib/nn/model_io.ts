@@ -1,8 +1,18 @@
 // Saving and loading MLP weights as JSON that round-trips every double exactly.
 
 import { Matrix } from "../matrix.ts";
-import type { Standardizer } from "../data/preprocess.ts";
 import { checkSizes } from "./mlp.ts";
+
+/**
+ * How inputs are scaled before the network sees them: `(x - mean[j]) / std[j]` per feature.
+ * `lib/data`'s `Standardizer` has this shape, so a fitted one can be saved as it is.
+ */
+export interface InputScaling {
+  /** The value subtracted from each feature. */
+  mean: number[];
+  /** The (positive) value each centred feature is divided by. */
+  std: number[];
+}
 
 /** A trained MLP as stored on disk: the layer sizes, the weight list, and its input scaling. */
 export interface SavedModel {
@@ -14,7 +24,7 @@ export interface SavedModel {
    * The feature statistics the network was trained on (`--standardize`): inputs must be
    * standardized with them before `mlpForward`. Absent when it was trained on raw features.
    */
-  standardizer?: Standardizer;
+  standardizer?: InputScaling;
 }
 
 /**
@@ -40,7 +50,7 @@ export interface SavedModel {
 export function serializeModel(
   sizes: readonly number[],
   params: readonly Matrix[],
-  standardizer?: Standardizer,
+  standardizer?: InputScaling,
 ): string {
   checkParams(sizes, params, "serializeModel");
   if (
@@ -91,32 +101,59 @@ export function serializeModel(
  * ```
  */
 export function parseModel(text: string, source = "model text"): SavedModel {
+  const fail = (why: string): never => {
+    throw new TypeError(`${source}: ${why}`);
+  };
+  const { sizes, params, standardizer } = parseJsonObject(text, source, fail);
+  const layerSizes = parseSizes(sizes, fail);
+  const matrices = parseMatrices(params, fail);
+  try {
+    checkParams(layerSizes, matrices, "parseModel");
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (standardizer === undefined) return { sizes: layerSizes, params: matrices };
+  return {
+    sizes: layerSizes,
+    params: matrices,
+    standardizer: parseScaling(standardizer, layerSizes[0], fail),
+  };
+}
+
+type Fail = (why: string) => never;
+
+/** The model file's top-level fields, still unchecked. */
+function parseJsonObject(
+  text: string,
+  source: string,
+  fail: Fail,
+): { sizes?: unknown; params?: unknown; standardizer?: unknown } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
     throw new SyntaxError(`${source}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
-  const fail = (why: string): never => {
-    throw new TypeError(`${source}: ${why}`);
-  };
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     fail('expected an object with "sizes" and "params"');
   }
-  const { sizes, params, standardizer } = json as {
-    sizes?: unknown;
-    params?: unknown;
-    standardizer?: unknown;
-  };
+  return json as { sizes?: unknown; params?: unknown; standardizer?: unknown };
+}
+
+function parseSizes(sizes: unknown, fail: Fail): number[] {
   if (!Array.isArray(sizes) || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
     fail(`"sizes" must be a list of positive integers, got ${JSON.stringify(sizes)}`);
   }
   const layerSizes = sizes as number[];
   if (layerSizes.length < 2) fail(`"sizes" needs at least two layers, got [${layerSizes}]`);
+  return layerSizes;
+}
+
+function parseMatrices(params: unknown, fail: Fail): Matrix[] {
   if (!Array.isArray(params)) {
     fail(`"params" must be a list of matrices (lists of rows), got ${typeof params}`);
   }
-  const matrices = (params as unknown[]).map((rows, p) => {
+  return (params as unknown[]).map((rows, p) => {
     if (!Array.isArray(rows) || rows.length === 0) {
       fail(`params[${p}] must be a non-empty list of rows`);
     }
@@ -131,27 +168,20 @@ export function parseModel(text: string, source = "model text"): SavedModel {
       return fail(`params[${p}]: ${(e as Error).message}`);
     }
   });
-  try {
-    checkParams(layerSizes, matrices, "parseModel");
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  if (standardizer === undefined) return { sizes: layerSizes, params: matrices };
+}
+
+function parseScaling(standardizer: unknown, inputs: number, fail: Fail): InputScaling {
   const { mean, std } = (standardizer ?? {}) as { mean?: unknown; std?: unknown };
   const isList = (v: unknown) =>
-    Array.isArray(v) && v.length === layerSizes[0] &&
+    Array.isArray(v) && v.length === inputs &&
     v.every((x) => typeof x === "number" && Number.isFinite(x));
   if (!isList(mean) || !isList(std) || (std as number[]).some((x) => x <= 0)) {
     fail(
-      `"standardizer" must be {"mean", "std"}, each a list of ${layerSizes[0]} finite ` +
+      `"standardizer" must be {"mean", "std"}, each a list of ${inputs} finite ` +
         "numbers (std positive)",
     );
   }
-  return {
-    sizes: layerSizes,
-    params: matrices,
-    standardizer: { mean: mean as number[], std: std as number[] },
-  };
+  return { mean: mean as number[], std: std as number[] };
 }
 
 /** Checks that `params` is `[W1, b1, ...]` with `Wl` (sizes[l] × sizes[l-1]), `bl` (sizes[l] × 1). */

@@ -3,7 +3,7 @@
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { Matrix } from "../matrix.ts";
-import { createRng } from "../nn/rng.ts";
+import { createRng } from "../random.ts";
 import { withScratch } from "../autograd/ops.ts";
 import {
   allocateBuffers,

@@ -1,7 +1,7 @@
-// Tests for the seeded random number generator in lib/nn/rng.ts.
+// Tests for the seeded random number generator in lib/random.ts.
 
 import assert from "node:assert/strict";
-import { createRng, sampleWithoutReplacement } from "../lib/nn/rng.ts";
+import { createRng, sampleWithoutReplacement } from "../lib/random.ts";
 
 const DRAWS = 100_000;
 

@@ -1,4 +1,4 @@
-// A small, fast, seeded random number generator (xoshiro128** seeded with splitmix32).
+// The seeded random number generator every draw comes from (xoshiro128** seeded with splitmix32).
 
 /** A seeded source of random numbers; the same seed always gives the same sequence. */
 export interface Rng {
@@ -7,7 +7,7 @@ export interface Rng {
    *
    * @example
    * ```ts
-   * import { createRng } from "./rng.ts";
+   * import { createRng } from "./random.ts";
    * import assert from "node:assert/strict";
    * const u = createRng(1).next();
    * assert.ok(u >= 0 && u < 1);
@@ -20,7 +20,7 @@ export interface Rng {
    *
    * @example
    * ```ts
-   * import { createRng } from "./rng.ts";
+   * import { createRng } from "./random.ts";
    * import assert from "node:assert/strict";
    * assert.equal(createRng(3).normal(), createRng(3).normal());
    * ```
@@ -32,7 +32,7 @@ export interface Rng {
    *
    * @example
    * ```ts
-   * import { createRng } from "./rng.ts";
+   * import { createRng } from "./random.ts";
    * import assert from "node:assert/strict";
    * const k = createRng(5).randint(10);
    * assert.ok(Number.isInteger(k) && k >= 0 && k < 10);
@@ -57,7 +57,7 @@ const TWO_53 = 9007199254740992;
  *
  * @example Reproducible draws
  * ```ts
- * import { createRng } from "./rng.ts";
+ * import { createRng } from "./random.ts";
  * import assert from "node:assert/strict";
  *
  * const a = createRng(42);
@@ -69,47 +69,10 @@ export function createRng(seed: number): Rng {
   if (typeof seed !== "number" || !Number.isInteger(seed)) {
     throw new RangeError(`createRng: seed must be a finite integer, got ${String(seed)}`);
   }
-  const lo = seed >>> 0; // the seed modulo 2^32, exact for any integer
-  const hi = Math.floor(seed / TWO_32) >>> 0;
-
-  // Two splitmix32 streams, one per half of the seed, xored so every state word depends on both.
-  let a = lo;
-  let b = hi ^ 0x6a09e667; // an arbitrary constant keeps the two streams apart
-  const splitmix32 = (state: number): number => {
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
-    z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
-    return z ^ (z >>> 15);
-  };
-  const word = (): number => {
-    a = (a + 0x9e3779b9) | 0;
-    b = (b + 0x9e3779b9) | 0;
-    return splitmix32(a) ^ splitmix32(b);
-  };
-  let s0 = word();
-  let s1 = word();
-  let s2 = word();
-  let s3 = word();
-  if ((s0 | s1 | s2 | s3) === 0) s0 = 1; // the all-zero state is a fixed point
-
-  // One step of xoshiro128**: the unsigned 32-bit output.
-  const uint32 = (): number => {
-    const m = Math.imul(s1, 5);
-    const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    return result;
-  };
-
+  const uint32 = xoshiro128ss(seedState(seed));
+  const next = (): number => ((uint32() >>> 5) * 67108864 + (uint32() >>> 6)) / TWO_53;
   let spare = 0;
   let hasSpare = false;
-  const next = (): number => ((uint32() >>> 5) * 67108864 + (uint32() >>> 6)) / TWO_53;
-
   return {
     next,
     normal(): number {
@@ -136,6 +99,51 @@ export function createRng(seed: number): Rng {
   };
 }
 
+/** xoshiro128**'s four 32-bit state words. */
+type State = [number, number, number, number];
+
+/**
+ * The initial state for `seed`: two splitmix32 streams, one from the low 32 bits of the seed
+ * and one from the high bits, xored so every state word depends on both halves.
+ */
+function seedState(seed: number): State {
+  let a = seed >>> 0; // the seed modulo 2^32, exact for any integer
+  let b = (Math.floor(seed / TWO_32) >>> 0) ^ 0x6a09e667; // a constant keeps the streams apart
+  const word = (): number => {
+    a = (a + 0x9e3779b9) | 0;
+    b = (b + 0x9e3779b9) | 0;
+    return splitmix32(a) ^ splitmix32(b);
+  };
+  const state: State = [word(), word(), word(), word()];
+  if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1; // all-zero is a fixed point
+  return state;
+}
+
+/** splitmix32's output function for one counter value. */
+function splitmix32(counter: number): number {
+  let z = counter;
+  z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+  z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+  return z ^ (z >>> 15);
+}
+
+/** A xoshiro128** generator over `state`: each call advances it and returns an unsigned 32-bit output. */
+function xoshiro128ss(state: State): () => number {
+  let [s0, s1, s2, s3] = state;
+  return (): number => {
+    const m = Math.imul(s1, 5);
+    const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    return result;
+  };
+}
+
 /**
  * `k` distinct integers drawn uniformly from [0, n), in the order drawn: the first `k` steps
  * of a Fisher–Yates shuffle of 0..n-1, one {@linkcode Rng.randint} call each (`randint(n)`,
@@ -147,7 +155,7 @@ export function createRng(seed: number): Rng {
  *
  * @example Pick 3 of 10 rows
  * ```ts
- * import { createRng, sampleWithoutReplacement } from "./rng.ts";
+ * import { createRng, sampleWithoutReplacement } from "./random.ts";
  * import assert from "node:assert/strict";
  *
  * const picked = sampleWithoutReplacement(createRng(0), 10, 3);

@@ -1,0 +1,458 @@
+// The pulsar experiment as a function: a typed config in, the metrics and the trained model out.
+
+import denoJson from "../deno.json" with { type: "json" };
+import { DataError, type LabeledData, loadLabeledCsv, oneHot } from "./data/csv.ts";
+import {
+  fitStandardizer,
+  type Split,
+  standardize,
+  type Standardizer,
+  stratifiedSplit,
+  takeRows,
+} from "./data/preprocess.ts";
+import { type ClassificationMetrics, classificationMetrics, predictClasses } from "./nn/metrics.ts";
+import { initMLP } from "./nn/mlp.ts";
+import type { Matrix } from "./matrix.ts";
+import type { SavedModel } from "./nn/model_io.ts";
+import { createRng, type Rng } from "./random.ts";
+import { type LossEntry, train, type TrainResult } from "./train/train.ts";
+
+/** Everything an experiment depends on; recorded in its metrics. */
+export interface ExperimentConfig {
+  /** Path of the labelled CSV (also the name used in messages when the data is given). */
+  data: string;
+  /** Label column name, or `null` for the last column. */
+  label: string | null;
+  /** Layer sizes, inputs first: the first must equal the features, the last the classes. */
+  layers: number[];
+  /** Learning rate, above 0. */
+  lr: number;
+  /** Rows per step, drawn with replacement. */
+  batch: number;
+  /** Number of SGD steps. */
+  steps: number;
+  /** Seed for the split, the initial weights and the batches. */
+  seed: number;
+  /** Log the batch loss every this many steps (and at the last). */
+  logEvery: number;
+  /** Threads computing gradients (the main thread included), or `"auto"`. */
+  workers: number | "auto";
+  /** Micro-shards per batch, or `"auto"` (the trainer's choice from the work per step). */
+  shards: number | "auto";
+  /** Z-score the features with the training rows' statistics. */
+  standardize: boolean;
+  /** Fraction of rows held out (stratified) and evaluated apart, in [0, 1); 0 for none. */
+  testFraction: number;
+}
+
+/** The published pulsar experiment: every setting but the data file. */
+export const EXPERIMENT_DEFAULTS: Readonly<Omit<ExperimentConfig, "data">> = Object.freeze({
+  label: null,
+  layers: [8, 25, 10, 2],
+  lr: 0.01,
+  batch: 100,
+  steps: 1000,
+  seed: 0,
+  logEvery: 50,
+  workers: "auto",
+  shards: "auto",
+  standardize: false,
+  testFraction: 0,
+});
+
+/**
+ * A config value that cannot work, alone or with the data: `key` names the field, `value`
+ * is its text, `reason` says what is wrong. A CLI can restate it under its own flag's name.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from "./experiment.ts";
+ * import assert from "node:assert/strict";
+ * const e = new ConfigError("lr", "0", "must be a positive number");
+ * assert.equal(e.message, "lr 0: must be a positive number");
+ * assert.equal(e.key, "lr");
+ * ```
+ */
+export class ConfigError extends RangeError {
+  /** The config field at fault. */
+  readonly key: keyof ExperimentConfig;
+  /** Its value, as text. */
+  readonly value: string;
+  /** What is wrong with it. */
+  readonly reason: string;
+
+  /**
+   * Creates the error; the message is `"KEY VALUE: REASON"`.
+   *
+   * @example
+   * ```ts
+   * import { ConfigError } from "./experiment.ts";
+   * import assert from "node:assert/strict";
+   * assert.equal(new ConfigError("steps", "0", "must be a positive integer").name, "ConfigError");
+   * ```
+   */
+  constructor(key: keyof ExperimentConfig, value: string, reason: string) {
+    super(`${key} ${value}: ${reason}`);
+    this.name = "ConfigError";
+    this.key = key;
+    this.value = value;
+    this.reason = reason;
+  }
+}
+
+/** The `evaluation` section of the metrics. */
+export interface Evaluation {
+  /** Every row of the data set (training and held-out rows). */
+  all: ClassificationMetrics;
+  /** The rows trained on, when there is a held-out split. */
+  train?: ClassificationMetrics;
+  /** The held-out rows, when `testFraction` is above 0. */
+  test?: ClassificationMetrics;
+}
+
+/** The data set as the experiment used it. */
+export interface DataSummary {
+  /** Rows in the file. */
+  rows: number;
+  /** The feature column names, in the network's input order. */
+  features: string[];
+  /** The label column's name. */
+  label: string;
+  /** Rows per class. */
+  classCounts: Record<string, number>;
+  /** Rows trained on. */
+  trainRows: number;
+  /** Rows held out. */
+  testRows: number;
+  /** The training rows' statistics when standardized, else `null`. */
+  standardizer: Standardizer | null;
+}
+
+/** What metrics.json holds: the record of one experiment. */
+export interface TrainMetrics<C extends ExperimentConfig = ExperimentConfig> {
+  /** `"ok"`, or `"diverged"` when the loss became NaN or infinite (then no evaluation). */
+  status: "ok" | "diverged";
+  /** The config as given (a CLI may add its own fields), the RNG's name and tool versions. */
+  config: C & { rng: string; versions: Record<string, string> };
+  /** The data set as used: sizes, classes, split and standardization statistics. */
+  data: DataSummary;
+  /** The training run. */
+  training: {
+    /** The batch loss after the update, every `logEvery` steps. */
+    loss: LossEntry[];
+    /** Wall time of the training loop alone, in seconds. */
+    seconds: number;
+    /** Threads used, and why that many. */
+    workers: number;
+    workersReason: string;
+    /** Micro-shards per batch: the gradient's fixed summation order, whatever the threads. */
+    shards: number;
+    /** The step where the loss became NaN or infinite, if it did. */
+    divergedAt?: number;
+  };
+  /** Classification metrics after training; `null` when training diverged. */
+  evaluation: Evaluation | null;
+}
+
+/** What {@linkcode runExperiment} returns; nothing is written anywhere. */
+export interface ExperimentResult<C extends ExperimentConfig = ExperimentConfig> {
+  /** The record of the run (metrics.json). */
+  metrics: TrainMetrics<C>;
+  /** The trained network and its input scaling; `null` when training diverged. */
+  model: SavedModel | null;
+}
+
+/** Optional inputs to {@linkcode runExperiment}. */
+export interface ExperimentOptions {
+  /** Data already loaded (e.g. once for many seeds); otherwise `config.data` is read. */
+  data?: LabeledData;
+  /** Called with each logged loss while training. */
+  onLog?: (entry: LossEntry) => void;
+  /** Stops training between steps; the experiment then rejects. */
+  signal?: AbortSignal;
+  /**
+   * A module exporting `loss(params, X, Y)`, as a URL or path, passed to `train`. Default:
+   * the MLP mean squared error of the published experiment.
+   */
+  loss?: string | URL;
+}
+
+/** The RNG every random draw of a run comes from, as named in the metrics. */
+export const RNG_NAME = "xoshiro128** (splitmix32 seeding)";
+
+/**
+ * The versions recorded with every run: denograd's and the runtime's.
+ *
+ * @example
+ * ```ts
+ * import { experimentVersions } from "./experiment.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Object.keys(experimentVersions()), ["denograd", "deno", "v8", "typescript"]);
+ * ```
+ */
+export function experimentVersions(): Record<string, string> {
+  return {
+    denograd: denoJson.version,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+  };
+}
+
+/**
+ * Runs one experiment in memory: loads and checks the data, splits it (stratified, seeded),
+ * standardizes with training statistics, initialises the MLP, trains, and evaluates. Random
+ * draws, in order: the split and the initial weights from `createRng(seed)`, then the
+ * batches from the trainer's own seeded stream. Writes nothing.
+ *
+ * @throws {ConfigError} If a config value is out of range or the layers do not fit the data.
+ * @throws {DataError} If the data file is missing or invalid, a label is not one of the
+ * network's classes (naming the file, line and label), or a column cannot be standardized.
+ * @throws {Error} Whatever the trainer throws (e.g. a worker crash), or if it was aborted.
+ *
+ * @example A short run on a tiny data set
+ * ```ts
+ * import { EXPERIMENT_DEFAULTS, parseLabeledCsv, runExperiment } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const data = parseLabeledCsv("a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+ * const { metrics, model } = await runExperiment({
+ *   ...EXPERIMENT_DEFAULTS,
+ *   data: "xor.csv",
+ *   layers: [2, 4, 2],
+ *   steps: 20,
+ *   logEvery: 10,
+ *   batch: 4,
+ *   workers: 1,
+ * }, { data });
+ * assert.equal(metrics.status, "ok");
+ * assert.equal(metrics.training.loss.length, 2);
+ * assert.deepEqual(model?.sizes, [2, 4, 2]);
+ * ```
+ */
+export async function runExperiment<C extends ExperimentConfig>(
+  config: C,
+  options: ExperimentOptions = {},
+): Promise<ExperimentResult<C>> {
+  checkConfig(config);
+  const data = options.data ??
+    await loadLabeledCsv(config.data, config.label === null ? {} : { label: config.label });
+  await checkDataFitsNetwork(config, data);
+
+  const rng = createRng(config.seed);
+  const split = splitRows(config, data.labels, rng);
+  const prepared = prepareFeatures(config, data, split);
+  const params = initMLP(config.layers, rng);
+  const trainLabels = split.test.length > 0 ? split.train.map((i) => data.labels[i]) : data.labels;
+  const result = await train({
+    params,
+    X: prepared.Xtrain,
+    Y: oneHot(trainLabels, classCount(data)),
+    lr: config.lr,
+    batch: config.batch,
+    steps: config.steps,
+    seed: config.seed,
+    workers: config.workers,
+    shards: config.shards === "auto" ? undefined : config.shards,
+    logEvery: config.logEvery,
+    onLog: options.onLog,
+    signal: options.signal,
+    loss: options.loss,
+  });
+  if (result.status === "aborted") throw new Error("Training was aborted");
+
+  const diverged = result.status === "diverged";
+  const { standardizer } = prepared;
+  const model = diverged ? null : {
+    sizes: [...config.layers],
+    params: result.params,
+    ...(standardizer ? { standardizer } : {}),
+  };
+  return {
+    metrics: {
+      status: diverged ? "diverged" : "ok",
+      config: { ...config, rng: RNG_NAME, versions: experimentVersions() },
+      data: summarizeData(data, split, standardizer),
+      training: trainingRecord(result),
+      evaluation: diverged ? null : evaluate(result.params, prepared.Xall, data, split),
+    },
+    model,
+  };
+}
+
+/** The number of classes in `data`. */
+function classCount(data: LabeledData): number {
+  return data.classes.length;
+}
+
+const isPositiveInteger = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+
+/** Checks each config value alone; the data checks come after loading. */
+function checkConfig(config: ExperimentConfig): void {
+  const check = (key: keyof ExperimentConfig, ok: boolean, what: string) => {
+    if (!ok) throw new ConfigError(key, String(config[key]), `must be ${what}`);
+  };
+  check("data", typeof config.data === "string" && config.data.trim() !== "", "a path");
+  check(
+    "layers",
+    Array.isArray(config.layers) && config.layers.length >= 2 &&
+      config.layers.every(isPositiveInteger),
+    "two or more positive integers",
+  );
+  check("lr", Number.isFinite(config.lr) && config.lr > 0, "a positive number");
+  for (const key of ["batch", "steps", "logEvery"] as const) {
+    check(key, isPositiveInteger(config[key]), "a positive integer");
+  }
+  check("seed", Number.isSafeInteger(config.seed), "an integer");
+  check(
+    "workers",
+    config.workers === "auto" || isPositiveInteger(config.workers),
+    '"auto" or a positive integer',
+  );
+  check(
+    "shards",
+    config.shards === "auto" || (isPositiveInteger(config.shards) && config.shards <= config.batch),
+    `"auto" or an integer from 1 to the batch (${config.batch})`,
+  );
+  check("testFraction", config.testFraction >= 0 && config.testFraction < 1, "in [0, 1)");
+}
+
+/**
+ * Checks the labels are the classes 0..K-1 and the network has one input per feature and
+ * one output per class. A label beyond the network's outputs is named with its line: in a
+ * 0/1 file it is most likely a stray row, not a third class.
+ */
+async function checkDataFitsNetwork(config: ExperimentConfig, data: LabeledData): Promise<void> {
+  const classes = classCount(data);
+  if (data.classes.some((c, i) => c !== i)) {
+    throw new DataError(
+      `${config.data}: the labels must be the classes 0 to ${classes - 1}, ` +
+        `found ${data.classes.join(", ")}`,
+    );
+  }
+  const [inputs, outputs] = [config.layers[0], config.layers.at(-1)!];
+  const layers = config.layers.join(",");
+  if (classes > outputs) {
+    const row = data.labels.findIndex((label) => label >= outputs);
+    const label = data.labels[row];
+    const count = data.labels.filter((l) => l === label).length;
+    throw new DataError(
+      `${config.data}, ${await lineOfRow(config.data, row)}: unexpected label ${label} ` +
+        `(${count} row${count === 1 ? "" : "s"} in all); the network's ${outputs} outputs are ` +
+        `for the labels 0 to ${outputs - 1}. Fix the row, or give the last layer ${classes} ` +
+        `outputs for ${classes} classes.`,
+    );
+  }
+  if (inputs !== data.X.cols) {
+    throw new ConfigError(
+      "layers",
+      layers,
+      `the first layer must equal the number of features in ${config.data} ` +
+        `(${data.X.cols}: ${data.featureNames.join(", ")})`,
+    );
+  }
+  if (outputs !== classes) {
+    throw new ConfigError(
+      "layers",
+      layers,
+      `the last layer must equal the number of classes in ${config.data} (${classes})`,
+    );
+  }
+}
+
+/**
+ * Where data row `row` (0-based) is in the file at `path`, as "line N": the loader skips
+ * blank lines and reads a header, so the row is the (row + 2)-th non-blank line. Falls back
+ * to "data row N" when the file cannot be read (the data was given in memory).
+ */
+async function lineOfRow(path: string, row: number): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return `data row ${row + 1}`;
+  }
+  let seen = -1; // the header is non-blank line 0
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() !== "" && ++seen === row + 1) return `line ${i + 1}`;
+  }
+  return `data row ${row + 1}`;
+}
+
+/** The stratified split, with the splitter's complaint restated as the config's. */
+function splitRows(config: ExperimentConfig, labels: Int32Array, rng: Rng): Split {
+  try {
+    return stratifiedSplit(labels, config.testFraction, rng);
+  } catch (e) {
+    const why = (e as Error).message.replace(/^stratifiedSplit: /, "");
+    throw new ConfigError("testFraction", String(config.testFraction), why);
+  }
+}
+
+/** The training rows' features and every row's, standardized with training statistics if asked. */
+function prepareFeatures(
+  config: ExperimentConfig,
+  data: LabeledData,
+  split: Split,
+): { Xtrain: Matrix; Xall: Matrix; standardizer: Standardizer | null } {
+  const Xtrain = split.test.length > 0 ? takeRows(data.X, split.train) : data.X;
+  if (!config.standardize) return { Xtrain, Xall: data.X, standardizer: null };
+  let standardizer: Standardizer;
+  try {
+    standardizer = fitStandardizer(Xtrain, { columnNames: data.featureNames });
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new DataError(
+      `${config.data}: cannot standardize ${e.message.replace(/^fitStandardizer: /, "")}`,
+    );
+  }
+  return {
+    Xtrain: standardize(Xtrain, standardizer),
+    Xall: standardize(data.X, standardizer),
+    standardizer,
+  };
+}
+
+/** One forward pass over every row; the train and test scores pick their rows from it. */
+function evaluate(params: Matrix[], Xall: Matrix, data: LabeledData, split: Split): Evaluation {
+  const { labels } = data;
+  const classes = classCount(data);
+  const predicted = predictClasses(params, Xall);
+  const score = (rows: number[]) =>
+    classificationMetrics(rows.map((i) => predicted[i]), rows.map((i) => labels[i]), classes);
+  const evaluation: Evaluation = { all: classificationMetrics(predicted, labels, classes) };
+  if (split.test.length > 0) {
+    evaluation.train = score(split.train);
+    evaluation.test = score(split.test);
+  }
+  return evaluation;
+}
+
+function summarizeData(
+  data: LabeledData,
+  split: Split,
+  standardizer: Standardizer | null,
+): DataSummary {
+  const classCounts: Record<string, number> = {};
+  for (const c of data.classes) classCounts[c] = data.labels.filter((l) => l === c).length;
+  return {
+    rows: data.X.rows,
+    features: data.featureNames,
+    label: data.labelName,
+    classCounts,
+    trainRows: split.train.length,
+    testRows: split.test.length,
+    standardizer,
+  };
+}
+
+function trainingRecord(result: TrainResult): TrainMetrics["training"] {
+  return {
+    loss: result.loss,
+    seconds: result.seconds,
+    workers: result.workers,
+    workersReason: result.workersReason,
+    shards: result.shards,
+    ...(result.status === "diverged" ? { divergedAt: result.divergedAt } : {}),
+  };
+}
