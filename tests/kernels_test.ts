@@ -334,3 +334,25 @@ Deno.test("withScratch gives the same results on both backends and reuses its me
     assert.equal(views[3].byteOffset, views[2].byteOffset);
   }
 });
+
+Deno.test("kernels handle empty operands on both backends, writing zeros for an empty sum", () => {
+  for (const backend of noWasm ? ["ts" as const] : ["ts" as const, "wasm" as const]) {
+    using(backend, () => {
+      for (const [m, n] of [[1, 1], [5, 3], [64, 64], [100, 7]]) {
+        for (const [transA, transB] of [[false, false], [true, false], [false, true]]) {
+          const out = new Float64Array(m * n).fill(7); // as reused scratch memory would be
+          k.gemm(new Float64Array(0), new Float64Array(0), out, m, n, 0, transA, transB);
+          assert.ok(out.every((v) => v === 0), `${backend} ${m}x0 · 0x${n}`);
+        }
+      }
+      k.gemm(new Float64Array(0), new Float64Array(12), new Float64Array(0), 0, 4, 3, false, false);
+      k.tanhInto(new Float64Array(0), new Float64Array(0));
+      const empty = new Float64Array(0);
+      k.addInto(empty, 0, 40, new Float64Array([1]), 1, 1, empty, 0, 40);
+      assert.equal(k.sumAll(empty), 0);
+      const sums = new Float64Array(3).fill(7);
+      k.sumRows(empty, 0, 3, sums);
+      assert.deepEqual(Array.from(sums), [0, 0, 0]);
+    });
+  }
+});
