@@ -1,5 +1,5 @@
 // Raw loops over row-major Float64Arrays: the only place that touches elements in bulk.
-// Callers (lib/autograd/ops.ts) check shapes first; nothing here validates.
+// Callers (the op families in lib/autograd/ops/) check shapes first; nothing here validates.
 //
 // Every loop is written out per op rather than built from a shared closure taking `f`:
 // closures made at one site share one feedback vector in V8, so `f` would be a polymorphic

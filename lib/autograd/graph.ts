@@ -96,8 +96,9 @@ function opLines(
 ): string[] {
   const id = `op${counts.ops++}`;
   ids.set(node, id);
-  const name = node.primitive!.name;
-  const label = `${name}${describeParams(name, node.params)} ${describeShape(node.out)}`;
+  const primitive = node.primitive!;
+  const params = primitive.label?.(node.params as never) ?? "";
+  const label = `${primitive.name}${params} ${describeShape(node.out)}`;
   const lines = [`  ${id} [label=${quote(label)}, shape=box];`];
   node.parents.forEach((parent, i) => {
     if (parent !== undefined) {
@@ -148,17 +149,6 @@ function parameterNames(f: (...args: any[]) => unknown, count: number): string[]
 
 function describeShape(t: Tensor): string {
   return formatShape(shapeOf(t));
-}
-
-/** The parameters that change what an op computes; the output shape already shows the rest. */
-function describeParams(name: string, params: unknown): string {
-  if (name === "pow") return ` ^${params}`;
-  if (name === "sum" && params !== undefined) return ` axis=${params}`;
-  if (name === "matmul") {
-    const { transA, transB } = params as { transA: boolean; transB: boolean };
-    if (transA || transB) return ` ${transA ? "Aᵀ" : "A"}${transB ? "Bᵀ" : "B"}`;
-  }
-  return "";
 }
 
 function describeConstant(t: Tensor): string {

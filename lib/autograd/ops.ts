@@ -1,7 +1,8 @@
 // The public ops and the one primitive table, assembled from the op families in ./ops/:
 // element-wise (ops/elementwise.ts), reductions and broadcasting (ops/reductions.ts) and
 // linear (ops/linear.ts). Each family declares its primitives with forward, VJP and JVP side
-// by side; adding an op means touching its family file and the finite-difference test table.
+// by side (and its graph label); adding an op means touching its family file, the
+// finite-difference test table and, to make it public, mod.ts.
 // Composites (ops written with other ops, no rules of their own) follow the table.
 
 import { checkTensor, type Primitive, shapeOf, type Tensor } from "./tracer.ts";
@@ -10,21 +11,9 @@ import { linear } from "./ops/linear.ts";
 import { checkAxis, type ReduceOptions, reductions, sum } from "./ops/reductions.ts";
 
 export { withScratch } from "../_arena.ts";
-export {
-  add,
-  div,
-  exp,
-  log,
-  mul,
-  neg,
-  pow,
-  square,
-  sub,
-  tanh,
-  tanhGrad,
-} from "./ops/elementwise.ts";
-export { matmul, matmulT, transpose } from "./ops/linear.ts";
-export { broadcastTo, type ReduceOptions, sum } from "./ops/reductions.ts";
+export * from "./ops/elementwise.ts";
+export * from "./ops/linear.ts";
+export * from "./ops/reductions.ts";
 
 const primitives = { ...elementwise, ...reductions, ...linear };
 

@@ -20,6 +20,8 @@ export interface Primitive<P = undefined> {
   forward(args: Value[], params: P): Value;
   vjp: readonly ((g: Tensor, out: Tensor, args: Tensor[], params: P) => Tensor)[];
   jvp(tangents: (Tensor | undefined)[], out: Tensor, args: Tensor[], params: P): Tensor;
+  /** The parameters that change what the op computes, for graph labels (e.g. `" ^2"`). */
+  label?(params: P): string;
 }
 
 let traceCount = 0;

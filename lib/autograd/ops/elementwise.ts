@@ -121,6 +121,7 @@ export const elementwise = {
     forward: ([a], p) => powValue(a, p),
     vjp: [(g, _, [a], p) => mul(g, powSlope(a, p))],
     jvp: ([t], _, [a], p) => mul(t!, powSlope(a, p)),
+    label: (p) => ` ^${p}`,
   } as Primitive<number>,
 } satisfies Record<string, Primitive<never>>;
 

@@ -29,6 +29,8 @@ export const linear = {
         right = tb && matmulT(a, tb, transA, transB);
       return left && right ? add(left, right) : (left ?? right)!;
     },
+    label: ({ transA, transB }) =>
+      transA || transB ? ` ${transA ? "Aᵀ" : "A"}${transB ? "Bᵀ" : "B"}` : "",
   } as Primitive<MatmulFlags>,
   transpose: {
     name: "transpose",

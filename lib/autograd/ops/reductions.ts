@@ -21,6 +21,7 @@ export const reductions = {
     forward: ([a], axis) => sumValue(a, axis),
     vjp: [(g, _, [a]) => broadcastTo(g, shapeOf(a))],
     jvp: ([t], _, __, axis) => sum(t!, { axis }),
+    label: (axis) => axis === undefined ? "" : ` axis=${axis}`,
   } as Primitive<0 | 1 | undefined>,
   broadcastTo: {
     name: "broadcastTo",
