@@ -35,16 +35,21 @@ function assertSameBits(actual: Float64Array, expected: Float64Array, what: stri
   }
 }
 
+/** A gemm that returns its m×n result: the kernel's arguments without `out`. */
+type GemmResult = (
+  ...args: [
+    a: Float64Array,
+    b: Float64Array,
+    m: number,
+    n: number,
+    kk: number,
+    transA: boolean,
+    transB: boolean,
+  ]
+) => Float64Array;
+
 /** The textbook triple loop, each sum taken over p in order (the kernels' summation order). */
-function referenceGemm(
-  a: Float64Array,
-  b: Float64Array,
-  m: number,
-  n: number,
-  kk: number,
-  transA: boolean,
-  transB: boolean,
-): Float64Array {
+const referenceGemm: GemmResult = (a, b, m, n, kk, transA, transB) => {
   const out = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -56,22 +61,14 @@ function referenceGemm(
     }
   }
   return out;
-}
+};
 
-function gemmWith(
-  backend: k.KernelBackend,
-  a: Float64Array,
-  b: Float64Array,
-  m: number,
-  n: number,
-  kk: number,
-  transA: boolean,
-  transB: boolean,
-): Float64Array {
-  const out = new Float64Array(m * n).fill(NaN); // every element must be written
+/** The kernel on `backend`, into a NaN-filled output (every element must be written). */
+const gemmWith = (backend: k.KernelBackend): GemmResult => (a, b, m, n, kk, transA, transB) => {
+  const out = new Float64Array(m * n).fill(NaN);
   using(backend, () => k.gemm(a, b, out, m, n, kk, transA, transB));
   return out;
-}
+};
 
 // Odd sizes, single rows and columns, and sizes past the WASM blocking (64 rows, 256 inner).
 const SHAPES: [number, number, number][] = [
@@ -101,7 +98,7 @@ Deno.test("gemm matches the textbook triple loop bit for bit on every backend", 
           const expected = referenceGemm(a, b, m, n, kk, transA, transB);
           for (const backend of backends) {
             assertSameBits(
-              gemmWith(backend, a, b, m, n, kk, transA, transB),
+              gemmWith(backend)(a, b, m, n, kk, transA, transB),
               expected,
               `${backend} ${label}`,
             );
@@ -122,8 +119,8 @@ Deno.test({
       const transA = rng.next() < 0.5, transB = rng.next() < 0.5;
       const a = random(rng, m * kk), b = random(rng, kk * n);
       assertSameBits(
-        gemmWith("wasm", a, b, m, n, kk, transA, transB),
-        gemmWith("ts", a, b, m, n, kk, transA, transB),
+        gemmWith("wasm")(a, b, m, n, kk, transA, transB),
+        gemmWith("ts")(a, b, m, n, kk, transA, transB),
         `${m}x${n}x${kk} transA=${transA} transB=${transB}`,
       );
     }
@@ -143,8 +140,8 @@ Deno.test({
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         const expected = referenceGemm(a, b, m, n, kk, transA, transB);
-        assertSameBits(gemmWith("wasm", a, b, m, n, kk, transA, transB), expected, "wasm");
-        assertSameBits(gemmWith("ts", a, b, m, n, kk, transA, transB), expected, "ts");
+        assertSameBits(gemmWith("wasm")(a, b, m, n, kk, transA, transB), expected, "wasm");
+        assertSameBits(gemmWith("ts")(a, b, m, n, kk, transA, transB), expected, "ts");
       }
     }
   },
