@@ -1,5 +1,5 @@
 // Raw loops over row-major Float64Arrays: the only place that touches elements in bulk.
-// Callers (lib/autograd/ops.ts) check shapes first; nothing here validates.
+// Callers (the op families in lib/autograd/ops/) check shapes first; nothing here validates.
 //
 // Every loop is written out per op rather than built from a shared closure taking `f`:
 // closures made at one site share one feedback vector in V8, so `f` would be a polymorphic
@@ -7,9 +7,10 @@
 // ops run in WebAssembly SIMD (lib/_wasm.ts) where the engine supports it; both paths give
 // identical bits, so results never depend on the backend.
 
+import type { BinaryKernel, GemmKernel, UnaryKernel } from "./_kernel_types.ts";
 import { wasm } from "./_wasm.ts";
 
-export { scratchAlloc, scratchBegin } from "./_wasm.ts";
+export type { BinaryKernel, GemmKernel, UnaryKernel } from "./_kernel_types.ts";
 
 /** Which implementation `gemm`, `tanhInto` and the binary kernels use. */
 export type KernelBackend = "wasm" | "ts";
@@ -34,19 +35,6 @@ export function kernelBackend(): KernelBackend {
   return backend;
 }
 
-/** Element-wise binary kernel with numpy broadcasting of (r,c) against (r,1), (1,c), (1,1). */
-export type BinaryKernel = (
-  a: Float64Array,
-  aRows: number,
-  aCols: number,
-  b: Float64Array,
-  bRows: number,
-  bCols: number,
-  out: Float64Array,
-  rows: number,
-  cols: number,
-) => void;
-
 /**
  * One row segment of an element-wise op: `out[o + j] = f(a[ai + j * as], b[bi + j * bs])` for
  * `j < n`, where each step is 0 (a value repeated along the row) or 1.
@@ -64,18 +52,18 @@ type RowKernel = (
 ) => void;
 
 /** Runs `row` over the broadcast of a against b, flattening the cases without row repeats. */
-function broadcast(
-  row: RowKernel,
-  a: Float64Array,
-  aRows: number,
-  aCols: number,
-  b: Float64Array,
-  bRows: number,
-  bCols: number,
-  out: Float64Array,
-  rows: number,
-  cols: number,
-): void {
+const broadcast: (row: RowKernel, ...args: Parameters<BinaryKernel>) => void = (
+  row,
+  a,
+  aRows,
+  aCols,
+  b,
+  bRows,
+  bCols,
+  out,
+  rows,
+  cols,
+) => {
   const aFull = aRows === rows && aCols === cols, bFull = bRows === rows && bCols === cols;
   const n = rows * cols;
   if (aFull && bFull) return row(a, 0, 1, b, 0, 1, out, 0, n);
@@ -84,7 +72,7 @@ function broadcast(
   const aRowStep = aRows === 1 ? 0 : aCols, as = aCols === 1 ? 0 : 1;
   const bRowStep = bRows === 1 ? 0 : bCols, bs = bCols === 1 ? 0 : 1;
   for (let i = 0; i < rows; i++) row(a, i * aRowStep, as, b, i * bRowStep, bs, out, i * cols, cols);
-}
+};
 
 // Each row kernel has three loops: both operands stepping, b repeated, a repeated (when both
 // repeat, n is 1 and the last loop is right).
@@ -236,9 +224,9 @@ const POW2 = new Float64Array(65).map((_, t) => 2 ** t);
  * serves the whole range with one division. |x| is clamped to 22, past which tanh is ±1 in
  * doubles, to keep 2^t finite.
  */
-export function tanhInto(a: Float64Array, out: Float64Array): void {
+export const tanhInto: UnaryKernel = (a, out) => {
   if (backend !== "wasm" || !wasm!.tanh(a, out)) tanhTS(a, out);
-}
+};
 
 function tanhTS(a: Float64Array, out: Float64Array): void {
   for (let i = 0; i < a.length; i++) {
@@ -263,31 +251,13 @@ function tanhTS(a: Float64Array, out: Float64Array): void {
  * k is the inner dimension. Each output element is summed over p = 0..k-1 in order, so the
  * result does not depend on the blocking (and equals the WASM kernel's bit for bit).
  */
-export function gemm(
-  a: Float64Array,
-  b: Float64Array,
-  out: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  transA: boolean,
-  transB: boolean,
-): void {
+export const gemm: GemmKernel = (a, b, out, m, n, k, transA, transB) => {
   if (backend !== "wasm" || !wasm!.gemm(a, b, out, m, n, k, transA, transB)) {
     gemmTS(a, b, out, m, n, k, transA, transB);
   }
-}
+};
 
-function gemmTS(
-  a: Float64Array,
-  b: Float64Array,
-  out: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  transA: boolean,
-  transB: boolean,
-): void {
+const gemmTS: GemmKernel = (a, b, out, m, n, k, transA, transB) => {
   // A(i,p) = a[i * ai + p * ap] and B(p,j) = b[p * bp + j * bj]: one loop nest for all four
   // transpose cases. Blocks of 4 rows × 2 columns keep 8 sums in registers; each step loads
   // 6 numbers for 8 multiply-adds.
@@ -349,7 +319,7 @@ function gemmTS(
       out[r * n + n2] = s;
     }
   }
-}
+};
 
 /** `out` (cols×rows) = transpose of `a` (rows×cols). */
 export function transposeInto(a: Float64Array, rows: number, cols: number, out: Float64Array) {

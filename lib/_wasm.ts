@@ -1,6 +1,7 @@
-// The WebAssembly SIMD kernels and the memory they work in, which also holds scratch matrices.
+// The WebAssembly SIMD kernels and the memory they work in; lib/_arena.ts keeps its scratch
+// matrices at the start of that memory so that the kernels use them in place.
 
-import type { BinaryKernel } from "./_kernels.ts";
+import type { BinaryKernel, Fallible, GemmKernel, UnaryKernel } from "./_kernel_types.ts";
 import { WASM_BASE64 } from "./_wasm_bytes.ts";
 
 /** Entry points of lib/_wasm_kernels.wat; pointers are byte offsets into `memory`. */
@@ -37,18 +38,9 @@ interface Exports {
  */
 export interface WasmKernels {
   /** As `gemm` in lib/_kernels.ts. */
-  gemm(
-    a: Float64Array,
-    b: Float64Array,
-    out: Float64Array,
-    m: number,
-    n: number,
-    k: number,
-    transA: boolean,
-    transB: boolean,
-  ): boolean;
+  gemm: Fallible<GemmKernel>;
   /** As `tanhInto` in lib/_kernels.ts. */
-  tanh(a: Float64Array, out: Float64Array): boolean;
+  tanh: Fallible<UnaryKernel>;
   /**
    * As the BinaryKernels of lib/_kernels.ts (op 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad), when
    * `a` has the output's shape (else it returns false).
@@ -57,10 +49,14 @@ export interface WasmKernels {
 }
 
 /** One instance of the module with its own memory, viewed as doubles. */
-class Space {
+export class Space {
   heap: Float64Array;
   /** The memory's current buffer, kept because reading `.buffer` costs ~10 ns. */
   buffer: ArrayBufferLike;
+  /** Doubles at the start of the memory that lib/_arena.ts owns; kernel workspace follows. */
+  reserved = 0;
+  /** The most workspace a call wanted but did not find, so the arena can grow to it. */
+  wantWork = 0;
   constructor(readonly exports: Exports) {
     this.heap = new Float64Array(exports.memory.buffer);
     this.buffer = this.heap.buffer;
@@ -75,10 +71,10 @@ class Space {
   }
 }
 
-// Two instances. "resident" holds the scratch matrices of withScratch (lib/autograd/ops.ts)
-// from offset 0, then workspace; it grows only in scratchBegin, when by contract no scratch
-// matrix is in use, so views of it stay valid. "staging" takes the calls whose operands do not
-// fit in the resident workspace, copying everything, and grows whenever it needs to.
+// Two instances. "resident" holds the arena's scratch matrices from offset 0 (lib/_arena.ts
+// grows it only when by contract no scratch matrix is in use, so views of it stay valid), then
+// workspace. "staging" takes the calls whose operands do not fit in the resident workspace,
+// copying everything, and grows whenever it needs to.
 let resident: Space | undefined, staging: Space | undefined;
 try {
   const binary = atob(WASM_BASE64);
@@ -92,42 +88,11 @@ try {
   [resident, staging] = [undefined, undefined];
 }
 
-// Without WASM, scratch matrices live in a plain buffer, replaced (never grown) when too small.
-let arena = new Float64Array(0);
-let scratchCap = 0, scratchUsed = 0; // doubles at the start of the scratch memory
-let wantScratch = 0, wantWork = 0; // what the current scratch scope asked for, in doubles
+/** @internal The memory the arena places scratch matrices in, or undefined without WASM. */
+export const residentSpace: Space | undefined = resident;
 
-// Offsets in doubles are kept even so that vectors stay 16-byte aligned; the tanh kernel may
-// read and write one double past an odd length, into that padding.
-const even = (x: number) => x + (x & 1);
-
-/**
- * Starts a scratch scope: earlier scratch matrices become invalid and the memory is reused,
- * grown first to what the previous scope wanted.
- */
-export function scratchBegin(): void {
-  const cap = Math.max(scratchCap, wantScratch);
-  try {
-    if (resident !== undefined) resident.reserve(cap + wantWork);
-    else if (arena.length < cap) arena = new Float64Array(cap);
-    scratchCap = cap;
-  } catch {
-    // Out of (WASM) memory: keep the old size; what does not fit is allocated as usual.
-    wantWork = 0;
-  }
-  scratchUsed = wantScratch = 0;
-}
-
-/** Storage for `n` doubles from the scratch memory, or undefined when it is full. */
-export function scratchAlloc(n: number): Float64Array | undefined {
-  const size = even(n);
-  wantScratch += size;
-  if (scratchUsed + size > scratchCap) return undefined;
-  const heap = resident === undefined ? arena : resident.heap;
-  const view = heap.subarray(scratchUsed, scratchUsed + n);
-  scratchUsed += size;
-  return view;
-}
+/** Offsets in doubles are kept even so that vectors stay 16-byte aligned (see tanh). */
+export const even = (x: number): number => x + (x & 1);
 
 // Keep in step with $MC and $KC in the .wat: gemm's packing buffers.
 const MC = 64, KC = 256;
@@ -146,14 +111,14 @@ function run(
   work: number,
   kernel: (e: Exports, pa: number, pb: number, po: number, pw: number) => void,
 ): boolean {
-  let space = resident!, base = scratchCap;
+  let space = resident!, base = space.reserved;
   // Which operands already live in the resident memory (each `.buffer` read once: ~10 ns).
   let inA = a.buffer === space.buffer, inB = b !== undefined && b.buffer === space.buffer;
   let inOut = out.buffer === space.buffer;
   const need = (inA ? 0 : even(a.length)) + (b === undefined || inB ? 0 : even(b.length)) +
     (inOut ? 0 : even(out.length)) + work;
   if (base + need > space.heap.length) {
-    wantWork = Math.max(wantWork, need);
+    space.wantWork = Math.max(space.wantWork, need);
     space = staging!;
     base = 0;
     inA = inB = inOut = false;
@@ -185,37 +150,15 @@ function run(
   return true;
 }
 
-function gemm(
-  a: Float64Array,
-  b: Float64Array,
-  out: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  transA: boolean,
-  transB: boolean,
-): boolean {
-  return run(a, b, out, gemmWork(n), (e, pa, pb, po, pw) => {
+const gemm: Fallible<GemmKernel> = (a, b, out, m, n, k, transA, transB) =>
+  run(a, b, out, gemmWork(n), (e, pa, pb, po, pw) => {
     e.gemm(m, n, k, pa, +transA, pb, +transB, po, pw);
   });
-}
 
-function tanh(a: Float64Array, out: Float64Array): boolean {
-  return run(a, undefined, out, 0, (e, pa, _, po) => e.tanh(pa, po, a.length));
-}
+const tanh: Fallible<UnaryKernel> = (a, out) =>
+  run(a, undefined, out, 0, (e, pa, _, po) => e.tanh(pa, po, a.length));
 
-function binary(
-  op: number,
-  a: Float64Array,
-  aRows: number,
-  aCols: number,
-  b: Float64Array,
-  bRows: number,
-  bCols: number,
-  out: Float64Array,
-  rows: number,
-  cols: number,
-): boolean {
+const binary: WasmKernels["binary"] = (op, a, aRows, aCols, b, bRows, bCols, out, rows, cols) => {
   if (aRows !== rows || aCols !== cols) return false;
   // b (r,c) or (1,1): one long row; (r,1): a number per row; (1,c): one row repeated.
   const scalar = bRows === 1 && bCols === 1, flat = scalar || (bRows === rows && bCols === cols);
@@ -223,7 +166,7 @@ function binary(
   const bRow = flat || bRows === 1 ? 0 : 8 * bCols;
   const [r, c] = flat ? [1, rows * cols] : [rows, cols];
   return run(a, b, out, 0, (e, pa, pb, po) => e.binary(op, pa, 8 * c, pb, bRow, bStep, po, r, c));
-}
+};
 
 /** The WASM kernels, or `undefined` when this engine cannot run them. */
 export const wasm: WasmKernels | undefined = resident === undefined

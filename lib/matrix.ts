@@ -69,13 +69,14 @@ export class Matrix {
   }
 
   /**
-   * A matrix of zeros.
+   * A matrix of zeros. Either dimension may be 0 (an empty selection).
    *
    * @example
    * ```ts
    * import { Matrix } from "./matrix.ts";
    * import assert from "node:assert/strict";
    * assert.deepEqual(Matrix.zeros(1, 2).toArray(), [[0, 0]]);
+   * assert.deepEqual(Matrix.zeros(0, 3).shape, [0, 3]);
    * ```
    */
   static zeros(rows: number, cols: number, options: MatrixOptions = {}): Matrix {
@@ -101,7 +102,8 @@ export class Matrix {
   }
 
   /**
-   * Builds a matrix from nested arrays, one inner array per row.
+   * Builds a matrix from nested arrays, one inner array per row; `[]` gives a 0x0 matrix and
+   * `[[], []]` a 2x0 one (to make 0xN, use {@linkcode Matrix.zeros}).
    *
    * @example
    * ```ts
@@ -109,17 +111,20 @@ export class Matrix {
    * import assert from "node:assert/strict";
    * const m = Matrix.from([[1, 2], [3, 4]]);
    * assert.deepEqual([m.rows, m.cols], [2, 2]);
+   * assert.deepEqual(Matrix.from([]).shape, [0, 0]);
    * ```
    */
   static from(rows: readonly (readonly number[])[], options: MatrixOptions = {}): Matrix {
-    if (!Array.isArray(rows) || rows.length === 0) {
-      throw new TypeError("Matrix.from: expected a non-empty array of rows");
+    if (!Array.isArray(rows)) {
+      throw new TypeError(
+        `Matrix.from: expected an array of rows (arrays of numbers), got ${describeValue(rows)}`,
+      );
     }
-    const cols = rows[0].length;
+    const cols = rows.length === 0 ? 0 : rowLength(rows[0], 0);
     const m = Matrix.zeros(rows.length, cols, options);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
-      if (row.length !== cols) {
+      if (rowLength(row, i) !== cols) {
         throw new TypeError(
           `Matrix.from: row ${i} has ${row.length} columns but row 0 has ${cols}`,
         );
@@ -276,9 +281,10 @@ export class Matrix {
   }
 }
 
+// Zero is allowed: an empty selection (no rows, or no columns) is still a matrix.
 function checkDimension(name: string, n: number): void {
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Matrix: ${name} must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new RangeError(`Matrix: ${name} must be a non-negative integer, got ${n}`);
   }
 }
 
@@ -286,4 +292,19 @@ function allocate(length: number, shared: boolean): Float64Array {
   return shared
     ? new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT))
     : new Float64Array(length);
+}
+
+function rowLength(row: unknown, i: number): number {
+  if (!Array.isArray(row)) {
+    throw new TypeError(
+      `Matrix.from: row ${i} is ${describeValue(row)}, not an array of numbers`,
+    );
+  }
+  return row.length;
+}
+
+function describeValue(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x === "object") return `an object (${x.constructor?.name ?? "Object"})`;
+  return `${typeof x} ${String(x)}`;
 }

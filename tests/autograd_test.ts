@@ -29,7 +29,7 @@ import {
   valueAndGrad,
   vjp,
 } from "../mod.ts";
-import { dot, type PrimitiveName, PRIMITIVES, tanhGrad } from "../lib/autograd/ops.ts";
+import { matmulT, type PrimitiveName, PRIMITIVES, tanhGrad } from "../lib/autograd/ops.ts";
 
 type Shape = [number, number] | "scalar";
 
@@ -112,21 +112,21 @@ const CASES: Case[] = [
   { name: "matmul", covers: ["matmul"], f: matmul, shapes: [[3, 4], [4, 2]] },
   { name: "matmul of vectors", covers: ["matmul"], f: matmul, shapes: [[1, 3], [3, 1]] },
   {
-    name: "dot Aᵀ·B",
+    name: "matmulT Aᵀ·B",
     covers: ["matmul"],
-    f: (a, b) => dot(a, b, true, false),
+    f: (a, b) => matmulT(a, b, true, false),
     shapes: [[4, 3], [4, 2]],
   },
   {
-    name: "dot A·Bᵀ",
+    name: "matmulT A·Bᵀ",
     covers: ["matmul"],
-    f: (a, b) => dot(a, b, false, true),
+    f: (a, b) => matmulT(a, b, false, true),
     shapes: [[3, 4], [2, 4]],
   },
   {
-    name: "dot Aᵀ·Bᵀ",
+    name: "matmulT Aᵀ·Bᵀ",
     covers: ["matmul"],
-    f: (a, b) => dot(a, b, true, true),
+    f: (a, b) => matmulT(a, b, true, true),
     shapes: [[4, 3], [2, 4]],
   },
   {
@@ -360,7 +360,7 @@ Deno.test("errors name the op, the shapes and what to try", async (t) => {
   await t.step("grad of an argument that is not a tree of numbers and matrices", () => {
     assert.throws(
       () => grad((x: Tensor) => x)("3" as unknown as number),
-      /grad: argument is string 3; expected a number, a Matrix/,
+      /grad: argument is a string \("3"\); expected a number, a Matrix/,
     );
   });
   await t.step("sum along a bad axis", () => {

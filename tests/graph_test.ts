@@ -81,6 +81,6 @@ Deno.test("toDot shows a result that ignores the arguments as a constant output"
 Deno.test("toDot names the path of a bad argument", () => {
   assert.throws(
     () => toDot((w: Tensor[]) => w[0], [1, "2" as unknown as Tensor]),
-    (e) => e instanceof TypeError && e.message.startsWith("toDot: w[1] is string 2"),
+    (e) => e instanceof TypeError && e.message.startsWith(`toDot: w[1] is a string ("2")`),
   );
 });

@@ -35,16 +35,21 @@ function assertSameBits(actual: Float64Array, expected: Float64Array, what: stri
   }
 }
 
+/** A gemm that returns its m×n result: the kernel's arguments without `out`. */
+type GemmResult = (
+  ...args: [
+    a: Float64Array,
+    b: Float64Array,
+    m: number,
+    n: number,
+    kk: number,
+    transA: boolean,
+    transB: boolean,
+  ]
+) => Float64Array;
+
 /** The textbook triple loop, each sum taken over p in order (the kernels' summation order). */
-function referenceGemm(
-  a: Float64Array,
-  b: Float64Array,
-  m: number,
-  n: number,
-  kk: number,
-  transA: boolean,
-  transB: boolean,
-): Float64Array {
+const referenceGemm: GemmResult = (a, b, m, n, kk, transA, transB) => {
   const out = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -56,22 +61,14 @@ function referenceGemm(
     }
   }
   return out;
-}
+};
 
-function gemmWith(
-  backend: k.KernelBackend,
-  a: Float64Array,
-  b: Float64Array,
-  m: number,
-  n: number,
-  kk: number,
-  transA: boolean,
-  transB: boolean,
-): Float64Array {
-  const out = new Float64Array(m * n).fill(NaN); // every element must be written
+/** The kernel on `backend`, into a NaN-filled output (every element must be written). */
+const gemmWith = (backend: k.KernelBackend): GemmResult => (a, b, m, n, kk, transA, transB) => {
+  const out = new Float64Array(m * n).fill(NaN);
   using(backend, () => k.gemm(a, b, out, m, n, kk, transA, transB));
   return out;
-}
+};
 
 // Odd sizes, single rows and columns, and sizes past the WASM blocking (64 rows, 256 inner).
 const SHAPES: [number, number, number][] = [
@@ -101,7 +98,7 @@ Deno.test("gemm matches the textbook triple loop bit for bit on every backend", 
           const expected = referenceGemm(a, b, m, n, kk, transA, transB);
           for (const backend of backends) {
             assertSameBits(
-              gemmWith(backend, a, b, m, n, kk, transA, transB),
+              gemmWith(backend)(a, b, m, n, kk, transA, transB),
               expected,
               `${backend} ${label}`,
             );
@@ -122,8 +119,8 @@ Deno.test({
       const transA = rng.next() < 0.5, transB = rng.next() < 0.5;
       const a = random(rng, m * kk), b = random(rng, kk * n);
       assertSameBits(
-        gemmWith("wasm", a, b, m, n, kk, transA, transB),
-        gemmWith("ts", a, b, m, n, kk, transA, transB),
+        gemmWith("wasm")(a, b, m, n, kk, transA, transB),
+        gemmWith("ts")(a, b, m, n, kk, transA, transB),
         `${m}x${n}x${kk} transA=${transA} transB=${transB}`,
       );
     }
@@ -143,8 +140,8 @@ Deno.test({
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         const expected = referenceGemm(a, b, m, n, kk, transA, transB);
-        assertSameBits(gemmWith("wasm", a, b, m, n, kk, transA, transB), expected, "wasm");
-        assertSameBits(gemmWith("ts", a, b, m, n, kk, transA, transB), expected, "ts");
+        assertSameBits(gemmWith("wasm")(a, b, m, n, kk, transA, transB), expected, "wasm");
+        assertSameBits(gemmWith("ts")(a, b, m, n, kk, transA, transB), expected, "ts");
       }
     }
   },
@@ -332,5 +329,27 @@ Deno.test("withScratch gives the same results on both backends and reuses its me
     // From the second step on the memory is big enough, and the same places are reused.
     assert.equal(views[3].buffer, views[2].buffer);
     assert.equal(views[3].byteOffset, views[2].byteOffset);
+  }
+});
+
+Deno.test("kernels handle empty operands on both backends, writing zeros for an empty sum", () => {
+  for (const backend of noWasm ? ["ts" as const] : ["ts" as const, "wasm" as const]) {
+    using(backend, () => {
+      for (const [m, n] of [[1, 1], [5, 3], [64, 64], [100, 7]]) {
+        for (const [transA, transB] of [[false, false], [true, false], [false, true]]) {
+          const out = new Float64Array(m * n).fill(7); // as reused scratch memory would be
+          k.gemm(new Float64Array(0), new Float64Array(0), out, m, n, 0, transA, transB);
+          assert.ok(out.every((v) => v === 0), `${backend} ${m}x0 · 0x${n}`);
+        }
+      }
+      k.gemm(new Float64Array(0), new Float64Array(12), new Float64Array(0), 0, 4, 3, false, false);
+      k.tanhInto(new Float64Array(0), new Float64Array(0));
+      const empty = new Float64Array(0);
+      k.addInto(empty, 0, 40, new Float64Array([1]), 1, 1, empty, 0, 40);
+      assert.equal(k.sumAll(empty), 0);
+      const sums = new Float64Array(3).fill(7);
+      k.sumRows(empty, 0, 3, sums);
+      assert.deepEqual(Array.from(sums), [0, 0, 0]);
+    });
   }
 });

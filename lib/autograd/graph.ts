@@ -35,7 +35,7 @@ import {
  */
 // deno-lint-ignore no-explicit-any
 export function toDot<A extends any[]>(f: (...args: A) => Tensor, ...args: A): string {
-  const trace = new Trace("reverse");
+  const trace = new Trace("reverse", "toDot");
   const names = parameterNames(f, args.length);
   const leafPaths = new Map<Node, string>();
   const traced = args.map((arg, i) => {
@@ -46,8 +46,17 @@ export function toDot<A extends any[]>(f: (...args: A) => Tensor, ...args: A): s
       return box;
     }));
   });
-  const out = f(...(traced as A));
+  let out: Tensor;
+  try {
+    out = f(...(traced as A));
+  } finally {
+    trace.finished = true;
+  }
+  return render(trace, out, leafPaths);
+}
 
+/** The DOT text of a finished trace whose function returned `out`. */
+function render(trace: Trace, out: Tensor, leafPaths: Map<Node, string>): string {
   const lines = [
     "digraph denograd {",
     "  rankdir=TB;",
@@ -56,44 +65,51 @@ export function toDot<A extends any[]>(f: (...args: A) => Tensor, ...args: A): s
   const result = out instanceof Traced && out.trace === trace ? out.node : undefined;
   const live = liveNodes(trace.tape, result);
   const ids = new Map<Node, string>();
-  let inputs = 0, ops = 0, constants = 0;
+  const counts = { inputs: 0, ops: 0, constants: 0 };
   for (const node of trace.tape) {
-    const shape = describeShape(node.out);
     if (node.primitive === undefined) {
-      const id = `in${inputs++}`;
+      const id = `in${counts.inputs++}`;
       ids.set(node, id);
-      const label = `${leafPaths.get(node)} ${shape}`;
+      const label = `${leafPaths.get(node)} ${describeShape(node.out)}`;
       lines.push(
         `  ${id} [label=${quote(label)}, shape=ellipse, style=filled, fillcolor="#dde8f8"];`,
       );
-      continue;
-    }
-    if (!live.has(node)) continue;
-    const id = `op${ops++}`;
-    ids.set(node, id);
-    const label = `${node.primitive.name}${
-      describeParams(node.primitive.name, node.params)
-    } ${shape}`;
-    lines.push(`  ${id} [label=${quote(label)}, shape=box];`);
-    node.parents.forEach((parent, i) => {
-      if (parent !== undefined) {
-        lines.push(`  ${ids.get(parent)} -> ${id};`);
-        return;
-      }
-      const c = `c${constants++}`;
-      lines.push(`  ${c} [label=${quote(describeConstant(node.args[i]))}, shape=plaintext];`);
-      lines.push(`  ${c} -> ${id};`);
-    });
+    } else if (live.has(node)) lines.push(...opLines(node, ids, counts));
   }
   lines.push("  output [shape=plaintext];");
   if (result !== undefined) lines.push(`  ${ids.get(result)} -> output;`);
   else {
     // The result does not depend on the arguments: show it as the constant it is.
-    lines.push(`  c${constants} [label=${quote(describeConstant(out))}, shape=plaintext];`);
-    lines.push(`  c${constants} -> output;`);
+    const c = `c${counts.constants}`;
+    lines.push(`  ${c} [label=${quote(describeConstant(out))}, shape=plaintext];`);
+    lines.push(`  ${c} -> output;`);
   }
   lines.push("}");
   return lines.join("\n") + "\n";
+}
+
+/** One op's node, with an edge from each input (constants get a node of their own). */
+function opLines(
+  node: Node,
+  ids: Map<Node, string>,
+  counts: { ops: number; constants: number },
+): string[] {
+  const id = `op${counts.ops++}`;
+  ids.set(node, id);
+  const primitive = node.primitive!;
+  const params = primitive.label?.(node.params as never) ?? "";
+  const label = `${primitive.name}${params} ${describeShape(node.out)}`;
+  const lines = [`  ${id} [label=${quote(label)}, shape=box];`];
+  node.parents.forEach((parent, i) => {
+    if (parent !== undefined) {
+      lines.push(`  ${ids.get(parent)} -> ${id};`);
+      return;
+    }
+    const c = `c${counts.constants++}`;
+    lines.push(`  ${c} [label=${quote(describeConstant(node.args[i]))}, shape=plaintext];`);
+    lines.push(`  ${c} -> ${id};`);
+  });
+  return lines;
 }
 
 /**
@@ -133,17 +149,6 @@ function parameterNames(f: (...args: any[]) => unknown, count: number): string[]
 
 function describeShape(t: Tensor): string {
   return formatShape(shapeOf(t));
-}
-
-/** The parameters that change what an op computes; the output shape already shows the rest. */
-function describeParams(name: string, params: unknown): string {
-  if (name === "pow") return ` ^${params}`;
-  if (name === "sum" && params !== undefined) return ` axis=${params}`;
-  if (name === "matmul") {
-    const { transA, transB } = params as { transA: boolean; transB: boolean };
-    if (transA || transB) return ` ${transA ? "Aᵀ" : "A"}${transB ? "Bᵀ" : "B"}`;
-  }
-  return "";
 }
 
 function describeConstant(t: Tensor): string {

@@ -20,6 +20,8 @@ export interface Primitive<P = undefined> {
   forward(args: Value[], params: P): Value;
   vjp: readonly ((g: Tensor, out: Tensor, args: Tensor[], params: P) => Tensor)[];
   jvp(tangents: (Tensor | undefined)[], out: Tensor, args: Tensor[], params: P): Tensor;
+  /** The parameters that change what the op computes, for graph labels (e.g. `" ^2"`). */
+  label?(params: P): string;
 }
 
 let traceCount = 0;
@@ -29,7 +31,13 @@ export class Trace {
   readonly id: number = ++traceCount;
   /** Reverse mode records every node in creation order, which is a topological order. */
   readonly tape: Node[] = [];
-  constructor(readonly mode: "reverse" | "forward") {}
+  /** Set once the traced function has returned: its boxes must not reach an op again. */
+  finished = false;
+  constructor(
+    readonly mode: "reverse" | "forward",
+    /** The transform's name, for messages. */
+    readonly transform: string,
+  ) {}
 }
 
 /** A recorded primitive application (reverse mode). Leaves have no primitive. */
@@ -122,11 +130,63 @@ export function valueOf(t: Tensor): Value {
   return t;
 }
 
+/**
+ * @internal What a value is, for messages: `"an Array"`, `"a string (\"x\")"`, `"null"`,
+ * `"a Float64Array of length 3"`.
+ */
+export function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  const article = (name: string) => `${/^[aeiou]/i.test(name) ? "an" : "a"} ${name}`;
+  if (typeof x === "string") return `a string (${JSON.stringify(x.slice(0, 20))})`;
+  if (typeof x === "function") return "a function";
+  if (typeof x !== "object") return `${article(typeof x)} (${String(x)})`;
+  if (ArrayBuffer.isView(x)) {
+    return `${article(x.constructor.name)} of length ${(x as Float64Array).length}`;
+  }
+  const proto = Object.getPrototypeOf(x);
+  if (proto === Object.prototype || proto === null) return "a plain object";
+  return article(x.constructor?.name ?? "object");
+}
+
+/** The TypeError for a value that is not a tensor, naming the op and what it got. */
+function notATensor(op: string, i: number, x: unknown): TypeError {
+  const hint = ArrayBuffer.isView(x)
+    ? "wrap its data with new Matrix(rows, cols, data)"
+    : "make a matrix from nested arrays with Matrix.from([[...]])";
+  return new TypeError(
+    `${op}: argument ${i + 1} is ${describe(x)}; expected a number, a Matrix or a traced ` +
+      `value (${hint})`,
+  );
+}
+
+/** @internal `x` if it is a tensor, else a `TypeError` naming `op` and what it got. */
+export function checkTensor(op: string, x: unknown, i = 0): Tensor {
+  if (typeof x === "number" || x instanceof Matrix) return x;
+  if (x instanceof Traced) {
+    if (x.trace.finished) throw escaped(op, i, x.trace);
+    return x;
+  }
+  throw notATensor(op, i, x);
+}
+
+function escaped(op: string, i: number, trace: Trace): TypeError {
+  return new TypeError(
+    `${op}: argument ${i + 1} is a traced value that escaped a ${trace.transform} transform ` +
+      "that has finished (an unexpected tracer); use what the transform returned, or do " +
+      "this work inside the function being transformed",
+  );
+}
+
 /** Runs a primitive, recording it on the innermost active trace among its arguments. */
 export function apply<P>(primitive: Primitive<P>, args: Tensor[], params: P): Tensor {
   let top: Trace | undefined;
-  for (const a of args) {
-    if (a instanceof Traced && (top === undefined || a.trace.id > top.id)) top = a.trace;
+  // The one check per op of what it was given: a typeof and an instanceof, no deep walk.
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a === "number" || a instanceof Matrix) continue;
+    if (!(a instanceof Traced)) throw notATensor(primitive.name, i, a);
+    if (a.trace.finished) throw escaped(primitive.name, i, a.trace);
+    if (top === undefined || a.trace.id > top.id) top = a.trace;
   }
   if (top === undefined) return primitive.forward(args as Value[], params);
   // Unbox the arguments of the innermost trace once, with plain loops: this runs per op.
@@ -161,21 +221,24 @@ export function traceTangent(trace: Trace, x: Tensor, t: Tensor): Traced {
 }
 
 /**
- * Walks the tape backwards from `out` with cotangent `g` and returns the cotangent of each
- * requested leaf (`undefined` where the output does not depend on it). `accumulate` adds two
- * cotangents with the public `add`, so this pass can itself be traced.
+ * Walks the tape backwards from the output nodes `outs` with cotangents `gs` and returns the
+ * cotangent of each requested leaf (`undefined` where no output depends on it). `accumulate`
+ * adds two cotangents with the public `add`, so this pass can itself be traced.
  */
 export function backward(
   trace: Trace,
-  out: Traced,
-  g: Tensor,
+  outs: readonly Node[],
+  gs: readonly Tensor[],
   leaves: Node[],
   accumulate: (x: Tensor, y: Tensor) => Tensor,
 ): (Tensor | undefined)[] {
-  // Cotangents by tape position: nodes are numbered in creation order (see `record`).
+  // Cotangents by tape position: nodes are numbered in creation order (see `Node`).
   const tape = trace.tape;
   const cotangents: (Tensor | undefined)[] = new Array(tape.length);
-  cotangents[out.node!.index] = g;
+  for (let i = 0; i < outs.length; i++) {
+    const prev = cotangents[outs[i].index];
+    cotangents[outs[i].index] = prev === undefined ? gs[i] : accumulate(prev, gs[i]);
+  }
   for (let n = tape.length - 1; n >= 0; n--) {
     const node = tape[n];
     const primitive = node.primitive;

@@ -1,9 +1,11 @@
-// The transforms `grad`, `valueAndGrad`, `vjp` and `jvp`: thin layers over the engine in tracer.ts.
+// The transforms `grad`, `valueAndGrad`, `vjp` and `jvp`: thin layers over the reverse engine
+// `makeVjp` here and the forward pass in tracer.ts.
 
 import { Matrix } from "../matrix.ts";
 import { add } from "./ops.ts";
 import {
   backward,
+  describe,
   formatShape,
   type Node,
   sameShape,
@@ -27,7 +29,8 @@ export type Grad<T> = T extends number ? number
   : T extends object ? { -readonly [K in keyof T]: Grad<T[K]> }
   : never;
 
-function isLeaf(x: unknown): x is Tensor {
+/** @internal Whether `x` is a leaf of a tree: a number, a matrix or a traced value. */
+export function isLeaf(x: unknown): x is Tensor {
   return typeof x === "number" || x instanceof Matrix || x instanceof Traced;
 }
 
@@ -69,25 +72,36 @@ export function flatten(
   }, paths];
 }
 
-function describe(x: unknown): string {
-  if (x === null || x === undefined) return String(x);
-  if (typeof x === "object") return `a ${x.constructor?.name ?? "object"}`;
-  return `${typeof x} ${String(x)}`;
-}
+/** The root of the output tree's paths in messages: "the result[1] is null". */
+const RESULT = "the result";
 
 function zerosLike(t: Tensor): Value {
   const s = shapeOf(t);
   return s === undefined ? 0 : Matrix.zeros(s[0], s[1]);
 }
 
-/** Reverse-mode core shared by the transforms: traces `f` at `primals`. */
-function linearize(
+/** Runs `f(...args)` under `trace`, which is finished however `f` ends. */
+// deno-lint-ignore no-explicit-any
+function run(trace: Trace, f: (...args: any[]) => unknown, args: unknown[]): unknown {
+  try {
+    return f(...args);
+  } finally {
+    trace.finished = true;
+  }
+}
+
+/**
+ * @internal The reverse-mode engine (HIPS autograd's `make_vjp`) that the transforms share:
+ * traces `f` at `primals` and returns its output, as a tree of plain values, with the pullback
+ * that maps a cotangent tree of the output's structure to a cotangent tree per primal.
+ */
+export function makeVjp(
   // deno-lint-ignore no-explicit-any
-  f: (...args: any[]) => Tensor,
+  f: (...args: any[]) => unknown,
   primals: unknown[],
   where: string,
-): [Tensor, (g: Tensor) => unknown[]] {
-  const trace = new Trace("reverse");
+): [unknown, (g: unknown) => unknown[]] {
+  const trace = new Trace("reverse", where);
   const rebuilds: ((leaves: Tensor[]) => unknown)[] = [];
   const counts: number[] = [];
   const leafNodes: Node[] = [];
@@ -103,20 +117,51 @@ function linearize(
       return box;
     }));
   });
-  const out = f(...traced);
-  if (!isLeaf(out)) {
-    throw new TypeError(`${where}: the function returned ${describe(out)}, not a Tensor`);
-  }
-  const value = out instanceof Traced && out.trace === trace ? out.value : out;
-  const pullback = (g: Tensor): unknown[] => {
-    const cotangents = out instanceof Traced && out.trace === trace
-      ? backward(trace, out, g, leafNodes, add)
-      : [];
+  const [outs, rebuildOut, outPaths] = flatten(run(trace, f, traced), where, RESULT);
+  const own = (t: Tensor): t is Traced => t instanceof Traced && t.trace === trace;
+  const values = outs.map((t) => own(t) ? t.value : t);
+  const pullback = (g: unknown): unknown[] => {
+    const gs = matchTree(where, "cotangent", g, values, outPaths);
+    const seeds: Node[] = [], seedValues: Tensor[] = [];
+    outs.forEach((t, i) => {
+      if (own(t)) (seeds.push(t.node!), seedValues.push(gs[i]));
+    });
+    const cotangents = seeds.length > 0 ? backward(trace, seeds, seedValues, leafNodes, add) : [];
     const grads = leafValues.map((leaf, i) => cotangents[i] ?? zerosLike(leaf));
     let offset = 0;
     return rebuilds.map((rebuild, i) => rebuild(grads.slice(offset, offset += counts[i])));
   };
-  return [value, pullback];
+  return [rebuildOut(values), pullback];
+}
+
+/**
+ * The leaves of `tree` (a cotangent or tangent), checked against the leaves `like` of the
+ * value it goes with: the same number of leaves and each the same shape.
+ */
+function matchTree(
+  where: string,
+  what: string,
+  tree: unknown,
+  like: Tensor[],
+  paths: string[],
+): Tensor[] {
+  const [leaves] = flatten(tree, where, what);
+  if (leaves.length !== like.length) {
+    throw new TypeError(
+      `${where}: the ${what} has ${leaves.length} leaves but the output has ${like.length}; ` +
+        "give it the output's structure",
+    );
+  }
+  leaves.forEach((leaf, i) => {
+    if (!sameShape(leaf, like[i])) {
+      const at = paths[i] === RESULT ? "" : ` at ${paths[i]}`;
+      throw new TypeError(
+        `${where}: the ${what}'s shape${at} ${formatShape(shapeOf(leaf))} differs from the ` +
+          `output's ${formatShape(shapeOf(like[i]))}`,
+      );
+    }
+  });
+  return leaves;
 }
 
 function checkArgnum(where: string, argnum: number, args: unknown[]): void {
@@ -127,13 +172,14 @@ function checkArgnum(where: string, argnum: number, args: unknown[]): void {
   }
 }
 
-function unitCotangent(where: string, value: Tensor): Tensor {
-  const s = shapeOf(value);
+function unitCotangent(where: string, value: unknown): Tensor {
+  const s = isLeaf(value) ? shapeOf(value) : [];
   if (s === undefined) return 1;
   if (s[0] === 1 && s[1] === 1) return Matrix.full(1, 1, 1);
+  const got = s.length === 2 ? `a ${formatShape(s as [number, number])} matrix` : describe(value);
   throw new TypeError(
-    `${where}: the function must return a scalar (a number or a 1x1 matrix), got a ` +
-      `${formatShape(s)} matrix; reduce it with sum() or mean(), or use vjp()`,
+    `${where}: the function must return a scalar (a number or a 1x1 matrix), got ${got}; ` +
+      "reduce it with sum() or mean(), or use vjp()",
   );
 }
 
@@ -156,7 +202,7 @@ export function valueAndGrad<A extends any[], N extends number = 0>(
 ): <B extends A>(...args: B) => [Value, Grad<B[N]>] {
   return <B extends A>(...args: B) => {
     checkArgnum("grad", argnum, args);
-    const [value, pullback] = linearize(
+    const [value, pullback] = makeVjp(
       (x: unknown) => f(...(args.map((a, i) => i === argnum ? x : a) as A)),
       [args[argnum]],
       "grad",
@@ -191,7 +237,8 @@ export function grad<A extends any[], N extends number = 0>(
 
 /**
  * `vjp(f, ...primals)` evaluates `f` and returns `[value, pullback]`, where `pullback(u)`
- * gives, for each primal, the vector-Jacobian product `uᵀ J` (shaped like that primal).
+ * gives, for each primal, the vector-Jacobian product `uᵀ J` (shaped like that primal). When
+ * `f` returns arrays or plain objects of values, `u` has that structure.
  *
  * @example
  * ```ts
@@ -204,25 +251,19 @@ export function grad<A extends any[], N extends number = 0>(
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export function vjp<A extends any[]>(
-  f: (...args: A) => Tensor,
+export function vjp<A extends any[], R extends Tree>(
+  f: (...args: A) => R,
   ...primals: A
-): [Value, (cotangent: Tensor) => { [K in keyof A]: Grad<A[K]> }] {
-  const [value, pullback] = linearize(f, primals, "vjp");
-  return [value as Value, (u) => {
-    if (!sameShape(u, value)) {
-      throw new TypeError(
-        `vjp: the cotangent's shape ${formatShape(shapeOf(u))} differs from the ` +
-          `output's ${formatShape(shapeOf(value))}`,
-      );
-    }
-    return pullback(u) as { [K in keyof A]: Grad<A[K]> };
-  }];
+): [Grad<R>, (cotangent: Tree) => { [K in keyof A]: Grad<A[K]> }] {
+  const [value, pullback] = makeVjp(f, primals, "vjp");
+  const pull = (u: Tree) => pullback(u) as { [K in keyof A]: Grad<A[K]> };
+  return [value as Grad<R>, pull];
 }
 
 /**
  * `jvp(f, primals, tangents)` evaluates `f` at `primals` and, in the same forward pass, the
- * Jacobian-vector product `J · tangents`: returns `[value, tangent]`.
+ * Jacobian-vector product `J · tangents`: returns `[value, tangent]`, the tangent with the
+ * structure of the value (arrays and plain objects included, so `jvp(grad(f))` works).
  *
  * @example
  * ```ts
@@ -230,18 +271,20 @@ export function vjp<A extends any[]>(
  * import assert from "node:assert/strict";
  * // d/dt (x·y) along (dx, dy) = (1, 0) at (3, 4) is y = 4
  * assert.deepEqual(jvp((x: Tensor, y: Tensor) => mul(x, y), [3, 4], [1, 0]), [12, 4]);
+ * // a list of outputs gives a list of tangents
+ * assert.deepEqual(jvp((x: Tensor) => [mul(x, x), mul(3, x)], [2], [1]), [[4, 6], [4, 3]]);
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export function jvp<A extends any[]>(
-  f: (...args: A) => Tensor,
+export function jvp<A extends any[], R extends Tree>(
+  f: (...args: A) => R,
   primals: A,
   tangents: { [K in keyof A]: Grad<A[K]> | A[K] },
-): [Value, Value] {
+): [Grad<R>, Grad<R>] {
   if (!Array.isArray(primals) || !Array.isArray(tangents) || primals.length !== tangents.length) {
     throw new TypeError("jvp: primals and tangents must be arrays of the same length");
   }
-  const trace = new Trace("forward");
+  const trace = new Trace("forward", "jvp");
   const traced = primals.map((p, i) => {
     const [leaves, rebuild] = flatten(p, "jvp");
     const [tleaves] = flatten(tangents[i], "jvp");
@@ -258,9 +301,9 @@ export function jvp<A extends any[]>(
       return traceTangent(trace, leaf, tleaves[j]);
     }));
   });
-  const out = f(...(traced as A));
-  if (out instanceof Traced && out.trace === trace) {
-    return [out.value as Value, out.tangent as Value];
-  }
-  return [out as Value, zerosLike(out)];
+  const [outs, rebuild] = flatten(run(trace, f, traced), "jvp", RESULT);
+  const own = (t: Tensor): t is Traced => t instanceof Traced && t.trace === trace;
+  const values = outs.map((t) => own(t) ? t.value : t);
+  const tangentsOut = outs.map((t) => own(t) ? t.tangent! : zerosLike(t));
+  return [rebuild(values) as Grad<R>, rebuild(tangentsOut) as Grad<R>];
 }

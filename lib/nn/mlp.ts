@@ -1,7 +1,7 @@
 // The multilayer perceptron of the experiment: initialisation, forward pass and MSE loss.
 
 import { Matrix } from "../matrix.ts";
-import { add, dot, mean, square, sub, tanh, transpose } from "../autograd/ops.ts";
+import { add, matmulT, mean, square, sub, tanh, transpose } from "../autograd/ops.ts";
 import type { Tensor } from "../autograd/tracer.ts";
 import type { Rng } from "../random.ts";
 
@@ -76,9 +76,9 @@ function forwardFeaturesFirst(params: readonly Tensor[], X: Tensor): Tensor {
     );
   }
   // The first layer multiplies by Xᵀ without materialising the transpose.
-  let h = tanh(add(dot(params[0], X, false, true), params[1]));
+  let h = tanh(add(matmulT(params[0], X, false, true), params[1]));
   for (let l = 2; l < params.length; l += 2) {
-    h = tanh(add(dot(params[l], h, false, false), params[l + 1]));
+    h = tanh(add(matmulT(params[l], h, false, false), params[l + 1]));
   }
   return h;
 }
