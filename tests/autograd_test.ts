@@ -1,9 +1,9 @@
-// Tests of the autograd: every primitive against finite differences, the transforms, errors.
+// Tests of the autograd: transforms, higher derivatives, closed forms and error messages (the
+// primitive table against finite differences is tests/fd_table_test.ts).
 
 import assert from "node:assert/strict";
 import {
   add,
-  broadcastTo,
   createRng,
   div,
   exp,
@@ -13,227 +13,17 @@ import {
   log,
   matmul,
   Matrix,
-  mean,
   mseLoss,
   mul,
-  neg,
   pow,
-  type Rng,
   square,
-  sub,
   sum,
   tanh,
   type Tensor,
-  transpose,
-  type Value,
   valueAndGrad,
   vjp,
 } from "../mod.ts";
-import { matmulT, type PrimitiveName, PRIMITIVES, tanhGrad } from "../lib/autograd/ops.ts";
-
-type Shape = [number, number] | "scalar";
-
-interface Case {
-  name: string;
-  covers: PrimitiveName[];
-  f: (...args: Tensor[]) => Tensor;
-  shapes: Shape[];
-  /** Draw inputs from (0.5, 1.5) instead of a standard normal (for log, pow, division). */
-  positive?: boolean;
-}
-
-const unaryCases = (
-  name: string,
-  covers: PrimitiveName[],
-  f: (a: Tensor) => Tensor,
-  positive = false,
-): Case[] => [
-  { name: `${name} of a matrix`, covers, f, shapes: [[3, 2]], positive },
-  { name: `${name} of a number`, covers, f, shapes: ["scalar"], positive },
-];
-
-/** Broadcasting binary op over every supported shape pairing. */
-const binaryCases = (
-  name: string,
-  covers: PrimitiveName[],
-  f: (a: Tensor, b: Tensor) => Tensor,
-  positive = false,
-): Case[] =>
-  ([
-    [[2, 3], [2, 3]],
-    [[2, 3], [2, 1]],
-    [[1, 3], [2, 3]],
-    [[2, 3], [1, 1]],
-    [[2, 1], [1, 3]],
-    [[2, 3], "scalar"],
-    ["scalar", [2, 3]],
-    ["scalar", "scalar"],
-  ] as Shape[][]).map((shapes) => ({
-    name: `${name} of ${shapes.map(fmtShape).join(" and ")}`,
-    covers,
-    f,
-    shapes,
-    positive,
-  }));
-
-const CASES: Case[] = [
-  ...binaryCases("add", ["add"], add),
-  ...binaryCases("sub", ["sub"], sub),
-  ...binaryCases("mul", ["mul"], mul),
-  ...binaryCases("div", ["div"], div, true),
-  ...binaryCases("tanhGrad", ["tanhGrad"], tanhGrad),
-  ...unaryCases("neg", ["neg"], neg),
-  ...unaryCases("exp", ["exp"], exp),
-  ...unaryCases("log", ["log"], log, true),
-  ...unaryCases("tanh", ["tanh"], tanh),
-  ...unaryCases("square", ["square"], square),
-  ...unaryCases("pow 3", ["pow"], (a) => pow(a, 3)),
-  ...unaryCases("pow 0", ["pow"], (a) => pow(a, 0)),
-  ...unaryCases("pow -1.5", ["pow"], (a) => pow(a, -1.5), true),
-  ...unaryCases("transpose", ["transpose"], transpose),
-  ...unaryCases("sum", ["sum"], (a) => sum(a)),
-  { name: "sum along axis 0", covers: ["sum"], f: (a) => sum(a, { axis: 0 }), shapes: [[3, 2]] },
-  { name: "sum along axis 1", covers: ["sum"], f: (a) => sum(a, { axis: 1 }), shapes: [[3, 2]] },
-  { name: "mean of a matrix", covers: ["sum", "div"], f: (a) => mean(a), shapes: [[3, 2]] },
-  { name: "mean along axis 0", covers: ["sum"], f: (a) => mean(a, { axis: 0 }), shapes: [[3, 2]] },
-  { name: "mean along axis 1", covers: ["sum"], f: (a) => mean(a, { axis: 1 }), shapes: [[3, 2]] },
-  {
-    name: "broadcastTo from a column",
-    covers: ["broadcastTo"],
-    f: (a) => broadcastTo(a, [3, 4]),
-    shapes: [[3, 1]],
-  },
-  {
-    name: "broadcastTo from a number",
-    covers: ["broadcastTo"],
-    f: (a) => broadcastTo(a, [2, 2]),
-    shapes: ["scalar"],
-  },
-  { name: "matmul", covers: ["matmul"], f: matmul, shapes: [[3, 4], [4, 2]] },
-  { name: "matmul of vectors", covers: ["matmul"], f: matmul, shapes: [[1, 3], [3, 1]] },
-  {
-    name: "matmulT Aᵀ·B",
-    covers: ["matmul"],
-    f: (a, b) => matmulT(a, b, true, false),
-    shapes: [[4, 3], [4, 2]],
-  },
-  {
-    name: "matmulT A·Bᵀ",
-    covers: ["matmul"],
-    f: (a, b) => matmulT(a, b, false, true),
-    shapes: [[3, 4], [2, 4]],
-  },
-  {
-    name: "matmulT Aᵀ·Bᵀ",
-    covers: ["matmul"],
-    f: (a, b) => matmulT(a, b, true, true),
-    shapes: [[4, 3], [2, 4]],
-  },
-  {
-    name: "a composite of every kind",
-    covers: [],
-    f: (a, b) => mean(tanh(add(matmul(a, b), exp(mul(0.1, transpose(a)))))),
-    shapes: [[3, 3], [3, 3]],
-  },
-];
-
-function fmtShape(s: Shape): string {
-  return s === "scalar" ? "a number" : `${s[0]}x${s[1]}`;
-}
-
-function random(shape: Shape, rng: Rng, positive = false): Value {
-  const draw = () => positive ? 0.5 + rng.next() : rng.normal();
-  if (shape === "scalar") return draw();
-  const m = Matrix.zeros(shape[0], shape[1]);
-  for (let i = 0; i < m.data.length; i++) m.data[i] = draw();
-  return m;
-}
-
-/** Elements of a plain value as an array. */
-function flat(v: Value): number[] {
-  return typeof v === "number" ? [v] : Array.from(v.data);
-}
-
-function shapeOfValue(v: Value): Shape {
-  return typeof v === "number" ? "scalar" : [v.rows, v.cols];
-}
-
-/** `x + s·d` element-wise. */
-function axpy(x: Value, s: number, d: Value): Value {
-  if (typeof x === "number") return x + s * (d as number);
-  const out = x.clone();
-  const dd = (d as Matrix).data;
-  for (let i = 0; i < out.data.length; i++) out.data[i] += s * dd[i];
-  return out;
-}
-
-function inner(a: Value, b: Value): number {
-  const x = flat(a), y = flat(b);
-  assert.equal(x.length, y.length);
-  return x.reduce((s, v, i) => s + v * y[i], 0);
-}
-
-/** Central difference of f along direction `dirs` (one per argument). */
-function directional(f: Case["f"], args: Value[], dirs: Value[], eps = 1e-6): number[] {
-  const plus = f(...args.map((a, i) => axpy(a, eps, dirs[i]))) as Value;
-  const minus = f(...args.map((a, i) => axpy(a, -eps, dirs[i]))) as Value;
-  return flat(plus).map((p, i) => (p - flat(minus)[i]) / (2 * eps));
-}
-
-function assertClose(actual: number[], expected: number[], what: string, tol = 1e-6): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < actual.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i]));
-    assert.ok(err < tol, `${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
-  }
-}
-
-Deno.test("every primitive has a finite-difference case", () => {
-  const covered = new Set(CASES.flatMap((c) => c.covers));
-  for (const name of Object.keys(PRIMITIVES)) {
-    assert.ok(covered.has(name as PrimitiveName), `no case covers primitive ${name}`);
-  }
-});
-
-Deno.test("vjp and jvp match central finite differences", async (t) => {
-  for (const [n, c] of CASES.entries()) {
-    await t.step(c.name, () => {
-      const rng = createRng(1000 + n);
-      const args = c.shapes.map((s) => random(s, rng, c.positive));
-      const [value, pullback] = vjp(c.f, ...args);
-      const u = random(shapeOfValue(value), rng);
-      const cotangents = pullback(u) as Value[];
-      // VJP: for each element e_k of each argument, <u, J e_k> by finite differences.
-      for (let i = 0; i < args.length; i++) {
-        const fd = flat(args[i]).map((_, k) => {
-          const dirs = args.map((a, j) => {
-            const d = axpy(a, -1, a); // zeros of the same shape
-            if (j === i) {
-              if (typeof d === "number") return 1;
-              d.data[k] = 1;
-            }
-            return d;
-          });
-          return inner(u, matrixLike(value, directional(c.f, args, dirs)));
-        });
-        assertClose(flat(cotangents[i]), fd, `${c.name}: VJP of argument ${i}`);
-      }
-      // JVP against a directional difference, and <u, Jv> = <uᵀJ, v>.
-      const v = args.map((a) => random(shapeOfValue(a), rng));
-      const [jvpValue, tangent] = jvp(c.f, args, v);
-      assert.deepEqual(flat(jvpValue), flat(value));
-      assertClose(flat(tangent), directional(c.f, args, v), `${c.name}: JVP`);
-      const viaJvp = inner(u, tangent);
-      const viaVjp = cotangents.reduce((s: number, g, i) => s + inner(g, v[i]), 0);
-      assertClose([viaJvp], [viaVjp], `${c.name}: <u, Jv> both ways`, 1e-10);
-    });
-  }
-});
-
-function matrixLike(like: Value, values: number[]): Value {
-  if (typeof like === "number") return values[0];
-  return new Matrix(like.rows, like.cols, Float64Array.from(values));
-}
+import { assertClose, flat, random } from "./_fd.ts";
 
 Deno.test("grad of f(x) = 3x² + 7 is 6x", () => {
   const f = (x: Tensor) => add(mul(3, square(x)), 7);

@@ -1,0 +1,83 @@
+// Finite-difference cases of the core primitives (element-wise arithmetic, tanh, reductions,
+// broadcasting, matmul). The table test in tests/fd_table_test.ts runs every file here.
+
+import {
+  add,
+  broadcastTo,
+  div,
+  exp,
+  log,
+  matmul,
+  mean,
+  mul,
+  neg,
+  pow,
+  square,
+  sub,
+  sum,
+  tanh,
+  transpose,
+} from "../../mod.ts";
+import { matmulT, tanhGrad } from "../../lib/autograd/ops.ts";
+import { binaryCases, type Case, unaryCases } from "../_fd.ts";
+
+export const CASES: Case[] = [
+  ...binaryCases("add", ["add"], add),
+  ...binaryCases("sub", ["sub"], sub),
+  ...binaryCases("mul", ["mul"], mul),
+  ...binaryCases("div", ["div"], div, true),
+  ...binaryCases("tanhGrad", ["tanhGrad"], tanhGrad),
+  ...unaryCases("neg", ["neg"], neg),
+  ...unaryCases("exp", ["exp"], exp),
+  ...unaryCases("log", ["log"], log, true),
+  ...unaryCases("tanh", ["tanh"], tanh),
+  ...unaryCases("square", ["square"], square),
+  ...unaryCases("pow 3", ["pow"], (a) => pow(a, 3)),
+  ...unaryCases("pow 0", ["pow"], (a) => pow(a, 0)),
+  ...unaryCases("pow -1.5", ["pow"], (a) => pow(a, -1.5), true),
+  ...unaryCases("transpose", ["transpose"], transpose),
+  ...unaryCases("sum", ["sum"], (a) => sum(a)),
+  { name: "sum along axis 0", covers: ["sum"], f: (a) => sum(a, { axis: 0 }), shapes: [[3, 2]] },
+  { name: "sum along axis 1", covers: ["sum"], f: (a) => sum(a, { axis: 1 }), shapes: [[3, 2]] },
+  { name: "mean of a matrix", covers: ["sum", "div"], f: (a) => mean(a), shapes: [[3, 2]] },
+  { name: "mean along axis 0", covers: ["sum"], f: (a) => mean(a, { axis: 0 }), shapes: [[3, 2]] },
+  { name: "mean along axis 1", covers: ["sum"], f: (a) => mean(a, { axis: 1 }), shapes: [[3, 2]] },
+  {
+    name: "broadcastTo from a column",
+    covers: ["broadcastTo"],
+    f: (a) => broadcastTo(a, [3, 4]),
+    shapes: [[3, 1]],
+  },
+  {
+    name: "broadcastTo from a number",
+    covers: ["broadcastTo"],
+    f: (a) => broadcastTo(a, [2, 2]),
+    shapes: ["scalar"],
+  },
+  { name: "matmul", covers: ["matmul"], f: matmul, shapes: [[3, 4], [4, 2]] },
+  { name: "matmul of vectors", covers: ["matmul"], f: matmul, shapes: [[1, 3], [3, 1]] },
+  {
+    name: "matmulT Aᵀ·B",
+    covers: ["matmul"],
+    f: (a, b) => matmulT(a, b, true, false),
+    shapes: [[4, 3], [4, 2]],
+  },
+  {
+    name: "matmulT A·Bᵀ",
+    covers: ["matmul"],
+    f: (a, b) => matmulT(a, b, false, true),
+    shapes: [[3, 4], [2, 4]],
+  },
+  {
+    name: "matmulT Aᵀ·Bᵀ",
+    covers: ["matmul"],
+    f: (a, b) => matmulT(a, b, true, true),
+    shapes: [[4, 3], [2, 4]],
+  },
+  {
+    name: "a composite of every kind",
+    covers: [],
+    f: (a, b) => mean(tanh(add(matmul(a, b), exp(mul(0.1, transpose(a)))))),
+    shapes: [[3, 3], [3, 3]],
+  },
+];
