@@ -120,7 +120,10 @@ Deno.test("bad options and starts are RangeErrors naming them", () => {
     () => minimize((x: Tensor) => mul(x, Matrix.from([[1, 2]])), 1),
     /must return a scalar/,
   );
-  assert.throws(() => minimize(f, "1" as never), /minimize: x0 is a string \("1"\); expected a number, a Matrix/);
+  assert.throws(
+    () => minimize(f, "1" as never),
+    /minimize: x0 is a string \("1"\); expected a number, a Matrix/,
+  );
 });
 
 Deno.test("the line search's steps satisfy the strong Wolfe conditions", async () => {
