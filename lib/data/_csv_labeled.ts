@@ -115,7 +115,9 @@ export class LabeledCollector {
   #grow(capacity: number): void {
     const { source, shared, maxBytes } = this.#o;
     const bytes = capacity * (this.#features * 8 + 4);
-    const what = `${capacity} rows of ${this.#features} features need ${formatBytes(bytes)}`;
+    const what =
+      `${capacity} rows of ${this.#features} feature${this.#features === 1 ? "" : "s"} ` +
+      `need ${formatBytes(bytes)}`;
     if (bytes > maxBytes) {
       throw new DataError(`${source}: ${what}, more than maxBytes (${formatBytes(maxBytes)})`);
     }
