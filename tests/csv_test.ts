@@ -11,6 +11,7 @@ import {
   parseLabeledCsv,
   readCsvRows,
 } from "../lib/data/csv.ts";
+import { isDecimal } from "../lib/data/_csv_numeric.ts";
 import { CsvScanner } from "../lib/data/_csv_scan.ts";
 import { Matrix } from "../lib/matrix.ts";
 import { createRng } from "../lib/nn/rng.ts";
@@ -167,6 +168,17 @@ Deno.test("the scanner agrees with csv-parse on random numeric-looking text", ()
     compared++;
   }
   assert.ok(compared > 300, `only ${compared} texts compared`);
+});
+
+Deno.test("the fast number check accepts exactly the finite numbers DECIMAL accepts", () => {
+  const rng = createRng(3);
+  const chars = [..."0123456789+-.eExXbBoO \tI", "\u00a0", "Infinity"];
+  for (let trial = 0; trial < 200_000; trial++) {
+    const length = Math.floor(rng.next() * 7);
+    const s = Array.from({ length }, () => chars[Math.floor(rng.next() * chars.length)]).join("");
+    const expected = DECIMAL.test(s) && Number.isFinite(Number(s));
+    assert.equal(isDecimal(s) && Number.isFinite(+s), expected, JSON.stringify(s));
+  }
 });
 
 Deno.test("a file without a header is refused with a hint, and read with header: false", async () => {

@@ -2,8 +2,9 @@
 
 import { DataError } from "./_csv_error.ts";
 
-/** Bytes read per chunk: large enough to amortise the calls, small enough to stay in cache. */
-const CHUNK = 1 << 20;
+// 64 KB a read: each decoded string stays young garbage; a 1 MB one is a large object that
+// lives until a full GC (1 MB chunks peaked 60-110 MB higher on 150-180 MB files).
+const CHUNK = 1 << 16;
 
 /** `bytes` in MB or KB, for messages. */
 export function formatBytes(bytes: number): string {
@@ -72,7 +73,7 @@ export function encodingError(source: string, bom: string | null): DataError {
 }
 
 /**
- * The file's text, decoded as UTF-8 (a byte order mark dropped) in chunks of about 1 MB,
+ * The file's text, decoded as UTF-8 (a byte order mark dropped) in chunks of 64 KB,
  * after checking the encoding.
  */
 export async function* textChunks(path: string | URL, source: string): AsyncGenerator<string> {

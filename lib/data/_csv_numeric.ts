@@ -54,12 +54,29 @@ export function numericRecords(
     }
     for (let j = 0; j < count; j++) {
       const cell = cells[j];
-      const value = Number(cell);
-      if (!DECIMAL.test(cell) || !Number.isFinite(value)) cellError(source, line, columns[j], cell);
+      const value = +cell;
+      if (value - value !== 0 || !isDecimal(cell)) cellError(source, line, columns[j], cell);
       values[j] = value;
     }
     onRow(values, line, cells);
   };
+}
+
+/**
+ * Whether `cell`, which `Number()` turns into a finite number, is written as {@linkcode DECIMAL}
+ * asks, without the regex's cost. `Number()` reads what DECIMAL does, but also spaces around
+ * the number, "" and the radix literals `0x…`, `0o…` and `0b…`: a first character that is a
+ * digit, sign or point, a last that is a digit or point and no radix prefix leave DECIMAL's.
+ */
+export function isDecimal(cell: string): boolean {
+  const first = cell.charCodeAt(0), last = cell.charCodeAt(cell.length - 1);
+  if (!((first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46)) {
+    return false;
+  }
+  if (!((last >= 48 && last <= 57) || last === 46)) return false;
+  if (first !== 48 || cell.length < 2) return true;
+  const c = cell.charCodeAt(1) | 32; // lower case
+  return c !== 120 && c !== 111 && c !== 98; // x, o, b
 }
 
 /** Throws the DataError for a cell that is not a finite number. */

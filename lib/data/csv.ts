@@ -177,7 +177,7 @@ export interface CsvBatch {
 /**
  * Streams a numeric CSV file as batches of rows, with the same parsing and errors as
  * {@linkcode loadLabeledCsv} but no label column and no size limit: memory stays flat (one
- * batch and 1 MB of text) however large the file.
+ * batch and 64 KB of text) however large the file.
  *
  * @throws {DataError} If the file cannot be read, is empty or UTF-16, or a row or cell is
  * not valid (thrown from the iteration that reaches it).
