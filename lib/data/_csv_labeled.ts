@@ -42,6 +42,10 @@ export class LabeledCollector {
   #classes = new Set<number>();
 
   constructor(options: CollectOptions) {
+    const { classes } = options;
+    if (classes !== undefined && !(Number.isInteger(classes) && classes >= 1)) {
+      throw new RangeError(`classes must be a positive integer, got ${classes}`);
+    }
     this.#o = options;
   }
 
