@@ -18,6 +18,8 @@ const COMMA = 44, LF = 10, CR = 13, QUOTE = 34, SPACE = 32, TAB = 9;
  */
 export class CsvScanner {
   #carry = "";
+  #pending: string[] = [];
+  #pendingLength = 0;
   #line = 1; // the line the carried text starts on
   #cells: string[] = [];
   #count = 0;
@@ -31,12 +33,26 @@ export class CsvScanner {
 
   /** Scans `text`, the next piece of the input. */
   push(text: string): void {
-    this.#scan(this.#carry === "" ? text : this.#carry + text, false);
+    this.#pending.push(text);
+    this.#pendingLength += text.length;
+    // A record longer than a chunk is scanned again from its start: waiting for as much new
+    // text as is carried keeps that linear in the record's length instead of quadratic.
+    if (this.#pendingLength < this.#carry.length) return;
+    this.#scan(this.#take(), false);
   }
 
   /** Scans what is left: the input has ended. */
   end(): void {
-    this.#scan(this.#carry, true);
+    this.#scan(this.#take(), true);
+  }
+
+  /** The carried text followed by the pending pieces, which are then cleared. */
+  #take(): string {
+    const text = this.#carry +
+      (this.#pending.length === 1 ? this.#pending[0] : this.#pending.join(""));
+    this.#pending = [];
+    this.#pendingLength = 0;
+    return text;
   }
 
   #scan(text: string, final: boolean): void {

@@ -158,7 +158,10 @@ function labeledScanner(
 export interface ReadCsvRowsOptions {
   /** Where the column names come from, as for {@linkcode LoadCsvOptions.header}. */
   header?: boolean | readonly string[];
-  /** Rows per batch (the last may hold fewer). Default 8192. */
+  /**
+   * Rows per batch (the last may hold fewer). Default 8192, or fewer for wide files so that a
+   * batch holds at most about a million numbers (8 MB).
+   */
   batchRows?: number;
 }
 
@@ -205,15 +208,17 @@ export async function* readCsvRows(
   options: ReadCsvRowsOptions = {},
 ): AsyncGenerator<CsvBatch, void, undefined> {
   const source = sourceName(path);
-  const batchRows = options.batchRows ?? 8192;
-  if (!Number.isInteger(batchRows) || batchRows < 1) {
-    throw new RangeError(`readCsvRows: batchRows must be a positive integer, got ${batchRows}`);
+  const given = options.batchRows;
+  if (given !== undefined && !(Number.isInteger(given) && given >= 1)) {
+    throw new RangeError(`readCsvRows: batchRows must be a positive integer, got ${given}`);
   }
   const ready: CsvBatch[] = [];
   let columns: readonly string[] | null = null;
   let batch: CsvBatch | null = null;
+  let batchRows = 0;
   const onRow = (values: Float64Array, line: number) => {
     const width = values.length;
+    batchRows ||= given ?? Math.max(1, Math.min(8192, Math.floor(2 ** 20 / width)));
     batch ??= {
       columns: columns!,
       rows: 0,
