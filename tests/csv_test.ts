@@ -341,6 +341,28 @@ Deno.test("readCsvRows reports bad rows and files like the loader", async () => 
   });
 });
 
+Deno.test("readCsvRows keeps a default batch near a million numbers for a wide file", async () => {
+  await withTempDir("denograd_csv_test_", async (dir) => {
+    const path = `${dir}/wide.csv`;
+    const width = 100_000; // 10 rows of 100,000 numbers a batch
+    const row = (i: number) => Array.from({ length: width }, (_, j) => (i + j) % 7).join(",");
+    const names = Array.from({ length: width }, (_, j) => `c${j}`).join(",");
+    await Deno.writeTextFile(
+      path,
+      [names, ...Array.from({ length: 12 }, (_, i) => row(i))].join("\n"),
+    );
+    const sizes: number[] = [];
+    for await (const batch of readCsvRows(path)) {
+      sizes.push(batch.rows);
+      assert.equal(
+        batch.values[batch.values.length - 1],
+        (batch.lines[batch.rows - 1] - 2 + width - 1) % 7,
+      );
+    }
+    assert.deepEqual(sizes, [10, 2]);
+  });
+});
+
 // A 2-vCPU machine shared with other work: generous, but far below the old ~10x to 21x.
 const MEMORY_TEST_MB = 120;
 
