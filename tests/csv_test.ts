@@ -219,6 +219,11 @@ Deno.test("header: false numbers the columns and takes the label by name or posi
   assert.deepEqual(second, parseLabeledCsv(text, { header: false, label: "column 2" }));
   await assertDataError(() => parseLabeledCsv(text, { header: false, label: 4 }), "columns 1 to 3");
   await assertDataError(
+    () => parseLabeledCsv(text, { header: false, label: "2" }),
+    'no column is named "2"',
+    "give the number 2",
+  );
+  await assertDataError(
     () => parseLabeledCsv("1,0\nx,1\n", { header: false, source: "h.csv" }),
     'h.csv, line 2, column "column 1": value "x" is not a number',
   );

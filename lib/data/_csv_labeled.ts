@@ -152,8 +152,12 @@ function labelIndex(names: readonly string[], label: string | number | undefined
   }
   const index = names.indexOf(label);
   if (index < 0) {
+    const byPosition = /^\d+$/.test(label)
+      ? `; to take column ${label} by position, give the number ${label}`
+      : "";
+    const shown = names.length > 12 ? `${names.slice(0, 12).join(", ")}, …` : names.join(", ");
     throw new DataError(
-      `${source}: no column is named "${label}"; the columns are ${names.join(", ")}`,
+      `${source}: no column is named "${label}"; the columns are ${shown}${byPosition}`,
     );
   }
   return index;
