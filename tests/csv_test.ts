@@ -200,6 +200,9 @@ Deno.test("a file without a header is refused with a hint, and read with header:
   assert.equal(data.labelName, "column 9");
   assert.equal(data.X.data[0], 140.5625);
   assert.equal(data.labels.reduce((a, b) => a + b, 0), 1639);
+  const names = [...data.featureNames, data.labelName].map((name) => `"${name}"`).join(",");
+  const expected = referenceParse(`${names}\n${await Deno.readTextFile(path)}`);
+  assertSameData(data, expected, "HTRU_2.csv against csv-parse");
   assertSameData(
     await loadLabeledCsv(path, { header: false, label: "column 9" }),
     data,
