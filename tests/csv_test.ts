@@ -371,6 +371,21 @@ Deno.test("readCsvRows keeps a default batch near a million numbers for a wide f
   });
 });
 
+Deno.test("loadLabeledCsv reads a named pipe, which cannot be read twice", async () => {
+  await withTempDir("denograd_csv_test_", async (dir) => {
+    const path = `${dir}/pipe.csv`;
+    const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+    assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+    const rows = Array.from({ length: 5000 }, (_, i) => `${i / 4},${i % 3}`);
+    const writing = Deno.writeTextFile(path, `x,label\n${rows.join("\n")}\n`);
+    const data = await loadLabeledCsv(path);
+    await writing;
+    assert.equal(data.X.rows, 5000);
+    assert.equal(data.X.data[4999], 4999 / 4);
+    assert.deepEqual(data.classes, [0, 1, 2]);
+  });
+});
+
 // A 2-vCPU machine shared with other work: generous, but far below the old ~10x to 21x.
 const MEMORY_TEST_MB = 120;
 

@@ -22,7 +22,8 @@ async function open(path: string | URL, source: string): Promise<Deno.FsFile> {
 }
 
 /**
- * The file's size, after checking it against `maxBytes`.
+ * The file's size and whether it is a regular file (a pipe cannot be read twice), after
+ * checking the size against `maxBytes`.
  *
  * @throws {DataError} If the file cannot be read or is larger than `maxBytes`.
  */
@@ -30,10 +31,10 @@ export async function checkedSize(
   path: string | URL,
   source: string,
   maxBytes: number,
-): Promise<number> {
-  let size: number;
+): Promise<{ size: number; isFile: boolean }> {
+  let size: number, isFile: boolean;
   try {
-    size = (await Deno.stat(path)).size;
+    ({ size, isFile } = await Deno.stat(path));
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound ? "file not found" : (e as Error).message;
     throw new DataError(`${source}: cannot read the file: ${why}`, { cause: e });
@@ -45,7 +46,7 @@ export async function checkedSize(
         `or read it in batches with readCsvRows`,
     );
   }
-  return size;
+  return { size, isFile };
 }
 
 /**

@@ -134,13 +134,10 @@ export async function loadLabeledCsv(
 ): Promise<LabeledData> {
   const source = sourceName(path);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  await checkedSize(path, source, maxBytes);
-  const collector = new LabeledCollector({
-    ...options,
-    source,
-    rowsHint: (await countLineFeeds(path, source)) + 1,
-    maxBytes,
-  });
+  const { isFile } = await checkedSize(path, source, maxBytes);
+  // A pipe cannot be read twice: its rows go into buffers that double as they fill.
+  const rowsHint = isFile ? (await countLineFeeds(path, source)) + 1 : 1024;
+  const collector = new LabeledCollector({ ...options, source, rowsHint, maxBytes });
   const scanner = labeledScanner(source, options.header, collector);
   for await (const text of textChunks(path, source)) scanner.push(text);
   scanner.end();
