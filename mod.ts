@@ -68,6 +68,7 @@ export {
   type ParseCsvOptions,
   parseLabeledCsv,
 } from "./lib/data/csv.ts";
+export { type CsvBatch, readCsvRows, type ReadCsvRowsOptions } from "./lib/data/csv.ts";
 export {
   ensurePulsarData,
   type EnsurePulsarDataOptions,
