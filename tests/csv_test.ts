@@ -14,7 +14,7 @@ import {
 import { isDecimal } from "../lib/data/_csv_numeric.ts";
 import { CsvScanner } from "../lib/data/_csv_scan.ts";
 import { Matrix } from "../lib/matrix.ts";
-import { createRng } from "../lib/nn/rng.ts";
+import { createRng } from "../lib/random.ts";
 import { pulsarCsvPath, runDeno, sharedDataPath, withTempDir } from "./_helpers.ts";
 
 /**
