@@ -119,7 +119,7 @@ export function luSolveInto(
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < i; k++) {
       const u = lu[k * n + i];
-      if (u !== 0) for (let j = 0; j < m; j++) w[i * m + j] -= u * w[k * m + j];
+      if (u !== 0) { for (let j = 0; j < m; j++) w[i * m + j] -= u * w[k * m + j]; }
     }
     const d = lu[i * n + i];
     for (let j = 0; j < m; j++) w[i * m + j] /= d;
@@ -127,7 +127,7 @@ export function luSolveInto(
   for (let i = n - 1; i >= 0; i--) {
     for (let k = i + 1; k < n; k++) {
       const l = lu[k * n + i];
-      if (l !== 0) for (let j = 0; j < m; j++) w[i * m + j] -= l * w[k * m + j];
+      if (l !== 0) { for (let j = 0; j < m; j++) w[i * m + j] -= l * w[k * m + j]; }
     }
   }
   for (let i = 0; i < n; i++) out.set(w.subarray(i * m, i * m + m), perm[i] * m);
@@ -138,7 +138,7 @@ function lowerSolve(t: Float64Array, n: number, x: Float64Array, m: number, unit
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < i; k++) {
       const l = t[i * n + k];
-      if (l !== 0) for (let j = 0; j < m; j++) x[i * m + j] -= l * x[k * m + j];
+      if (l !== 0) { for (let j = 0; j < m; j++) x[i * m + j] -= l * x[k * m + j]; }
     }
     if (!unit) {
       const d = t[i * n + i];
@@ -152,7 +152,7 @@ function upperSolve(t: Float64Array, n: number, x: Float64Array, m: number) {
   for (let i = n - 1; i >= 0; i--) {
     for (let k = i + 1; k < n; k++) {
       const u = t[i * n + k];
-      if (u !== 0) for (let j = 0; j < m; j++) x[i * m + j] -= u * x[k * m + j];
+      if (u !== 0) { for (let j = 0; j < m; j++) x[i * m + j] -= u * x[k * m + j]; }
     }
     const d = t[i * n + i];
     for (let j = 0; j < m; j++) x[i * m + j] /= d;
@@ -204,7 +204,9 @@ export function triangularSolveInto(
 ): number {
   for (let i = 0; i < n; i++) if (t[i * n + i] === 0) return i;
   out.set(b.subarray(0, n * m));
-  const at = trans ? (i: number, k: number) => t[k * n + i] : (i: number, k: number) => t[i * n + k];
+  const at = trans
+    ? (i: number, k: number) => t[k * n + i]
+    : (i: number, k: number) => t[i * n + k];
   // op(T) is lower when exactly one of `lower` and `trans` holds: forward substitution.
   const forward = lower !== trans;
   for (let s = 0; s < n; s++) {
@@ -212,7 +214,7 @@ export function triangularSolveInto(
     for (let r = 0; r < s; r++) {
       const k = forward ? r : n - 1 - r;
       const v = at(i, k);
-      if (v !== 0) for (let j = 0; j < m; j++) out[i * m + j] -= v * out[k * m + j];
+      if (v !== 0) { for (let j = 0; j < m; j++) out[i * m + j] -= v * out[k * m + j]; }
     }
     const d = at(i, i);
     for (let j = 0; j < m; j++) out[i * m + j] /= d;

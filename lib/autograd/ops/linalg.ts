@@ -72,13 +72,13 @@ export const linalg = {
     vjp: [(g, l) => {
       const n = shapeOf(l)![0];
       const phi = mul(matmulT(l, g, true, false), phiMask(n));
-      const s = rightSolveLower(l, triangularSolveT(l, phi, { lower: true, trans: true }), true);
+      const s = rightSolveLower(l, triangularSolveT(l, phi, { lower: true, trans: true }), false);
       return mul(0.5, add(s, transpose(s)));
     }],
     jvp: ([ta], l) => {
       const n = shapeOf(l)![0];
       const sym = mul(0.5, add(ta!, transpose(ta!)));
-      const p = rightSolveLower(l, triangularSolveT(l, sym, { lower: true, trans: false }), false);
+      const p = rightSolveLower(l, triangularSolveT(l, sym, { lower: true, trans: false }), true);
       return matmul(l, mul(p, phiMask(n)));
     },
   },

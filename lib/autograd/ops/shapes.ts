@@ -394,3 +394,13 @@ export function concat(list: readonly Tensor[], options: ConcatOptions = {}): Te
 export function stopGradient(a: Tensor): Tensor {
   return apply(shapes.stopGradient, [checkTensor("stopGradient", a)], undefined);
 }
+
+/** @internal `a` placed at (r0, c0) in a rows×cols matrix of zeros (slice's adjoint). */
+export function padTo(a: Tensor, rows: number, cols: number, r0: number, c0: number): Tensor {
+  return apply(shapes.pad, [a], { rows, cols, r0, c0 });
+}
+
+/** @internal A rows-row matrix of zeros with row i of `a` added into row `indices[i]`. */
+export function scatterRows(a: Tensor, indices: readonly number[], rows: number): Tensor {
+  return apply(shapes.scatterRows, [a], { indices: Int32Array.from(indices), rows });
+}
