@@ -1,22 +1,28 @@
-// The linear-algebra ops against numpy (values recorded once with numpy 1.x/2.x `linalg`),
-// their gradients against closed forms, and their error messages.
+// The linear-algebra ops against numpy (values recorded once with numpy.linalg), their
+// gradients against closed forms, their error messages, and their use of scratch memory.
 
 import assert from "node:assert/strict";
 import {
+  add,
   cholesky,
+  concat,
   det,
+  gatherRows,
   grad,
   inv,
   jvp,
   logdet,
   matmul,
   Matrix,
+  reshape,
+  slice,
   solve,
   solveTriangular,
   sum,
   type Tensor,
   transpose,
 } from "../mod.ts";
+import { padTo, scatterRows, withScratch } from "../lib/autograd/ops.ts";
 import { assertClose } from "./_fd.ts";
 
 // A symmetric positive-definite 4x4 and a non-symmetric 3x3 with det 4.
@@ -192,4 +198,23 @@ Deno.test("linear algebra rejects singular, non-square and not positive-definite
     TypeError,
     /^det: argument 1 is an Array.*Matrix\.from/,
   );
+});
+
+Deno.test("shape and linear-algebra results in reused scratch memory are fully written", () => {
+  const a = Matrix.from([[4, 2], [2, 5]]);
+  const compute = () =>
+    [
+      cholesky(a),
+      inv(a),
+      solve(a, Matrix.ones(2, 3)),
+      solveTriangular(a, Matrix.ones(2, 1), { lower: false }),
+      padTo(a, 3, 4, 1, 1),
+      scatterRows(a, [2, 2], 4),
+      concat([a, slice(a, { rows: [1, 2] })]),
+      gatherRows(a, [1, 0]),
+      reshape(a, [1, 4]),
+    ].map((m) => (m as Matrix).toArray());
+  const fresh = compute();
+  withScratch(() => add(Matrix.full(10, 10, NaN), 0)); // leave NaNs in the scratch memory
+  assert.deepEqual(withScratch(compute), fresh);
 });

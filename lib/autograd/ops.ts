@@ -3,6 +3,7 @@
 // linear (ops/linear.ts). Each family declares its primitives with forward, VJP and JVP side
 // by side (and its graph label); adding an op means touching its family file, the
 // finite-difference test table and, to make it public, mod.ts.
+// Shapes and selection (ops/shapes.ts) and linear algebra (ops/linalg.ts) are families too.
 // Composites (ops written with other ops, no rules of their own) follow the table.
 
 import { checkTensor, type Primitive, shapeOf, type Tensor } from "./tracer.ts";
