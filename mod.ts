@@ -1,6 +1,7 @@
 // denograd's public API: a functional autograd over shared Float64 matrices, and its trainer.
 
 export { Matrix, type MatrixOptions, type SharedMatrixHandle } from "./lib/matrix.ts";
+export { type RandomNormalOptions, type RandomUniformOptions } from "./lib/matrix.ts";
 export { type Tensor, Traced, type Value } from "./lib/autograd/tracer.ts";
 export {
   add,
@@ -19,6 +20,22 @@ export {
   sum,
   tanh,
   transpose,
+} from "./lib/autograd/ops.ts";
+export {
+  cholesky,
+  concat,
+  type ConcatOptions,
+  det,
+  gatherRows,
+  inv,
+  logdet,
+  reshape,
+  slice,
+  type SliceOptions,
+  solve,
+  solveTriangular,
+  type SolveTriangularOptions,
+  stopGradient,
 } from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
 export { toDot } from "./lib/autograd/graph.ts";

@@ -1,9 +1,27 @@
 // The 2-D Float64 matrix every other module works on, with storage that may be shared between threads.
 
+import type { Rng } from "./random.ts"; // a type only: random.ts imports nothing, so no cycle
+
 /** Options for creating a matrix. */
 export interface MatrixOptions {
   /** Back the matrix with a `SharedArrayBuffer` so workers can read and write the same memory. */
   shared?: boolean;
+}
+
+/** Options for {@linkcode Matrix.randomNormal}. */
+export interface RandomNormalOptions extends MatrixOptions {
+  /** The mean of every element (default 0). */
+  mean?: number;
+  /** The standard deviation of every element (default 1). */
+  std?: number;
+}
+
+/** Options for {@linkcode Matrix.randomUniform}. */
+export interface RandomUniformOptions extends MatrixOptions {
+  /** The lowest value, included (default 0). */
+  low?: number;
+  /** The highest value, excluded (default 1). */
+  high?: number;
 }
 
 /**
@@ -98,6 +116,102 @@ export class Matrix {
   static full(rows: number, cols: number, value: number, options: MatrixOptions = {}): Matrix {
     const m = Matrix.zeros(rows, cols, options);
     m.data.fill(value);
+    return m;
+  }
+
+  /**
+   * A matrix of ones.
+   *
+   * @example
+   * ```ts
+   * import { Matrix } from "./matrix.ts";
+   * import assert from "node:assert/strict";
+   * assert.deepEqual(Matrix.ones(2, 3).toArray(), [[1, 1, 1], [1, 1, 1]]);
+   * ```
+   */
+  static ones(rows: number, cols: number, options: MatrixOptions = {}): Matrix {
+    return Matrix.full(rows, cols, 1, options);
+  }
+
+  /**
+   * The n×n identity matrix.
+   *
+   * @example
+   * ```ts
+   * import { Matrix } from "./matrix.ts";
+   * import assert from "node:assert/strict";
+   * assert.deepEqual(Matrix.eye(2).toArray(), [[1, 0], [0, 1]]);
+   * ```
+   */
+  static eye(n: number, options: MatrixOptions = {}): Matrix {
+    const m = Matrix.zeros(n, n, options);
+    for (let i = 0; i < n; i++) m.data[i * n + i] = 1;
+    return m;
+  }
+
+  /**
+   * A matrix of independent normal draws, `mean + std · rng.normal()`, one draw per element
+   * in row-major order: the same generator state gives the same matrix.
+   *
+   * @param rng The generator (from `createRng`), or anything with a `normal()` method.
+   * @throws {RangeError} If `mean` is not finite or `std` is not a finite non-negative number.
+   *
+   * @example
+   * ```ts
+   * import { createRng, Matrix } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const a = Matrix.randomNormal(2, 3, createRng(0), { mean: 1, std: 0.1 });
+   * assert.deepEqual(a.shape, [2, 3]);
+   * assert.deepEqual(a.toArray(), Matrix.randomNormal(2, 3, createRng(0), { mean: 1, std: 0.1 }).toArray());
+   * ```
+   */
+  static randomNormal(
+    rows: number,
+    cols: number,
+    rng: Pick<Rng, "normal">,
+    options: RandomNormalOptions = {},
+  ): Matrix {
+    const { mean = 0, std = 1 } = options;
+    if (!Number.isFinite(mean)) {
+      throw new RangeError(`Matrix.randomNormal: mean must be finite, got ${mean}`);
+    }
+    if (!Number.isFinite(std) || std < 0) {
+      throw new RangeError(`Matrix.randomNormal: std must be finite and >= 0, got ${std}`);
+    }
+    const m = Matrix.zeros(rows, cols, options);
+    for (let i = 0; i < m.data.length; i++) m.data[i] = mean + std * rng.normal();
+    return m;
+  }
+
+  /**
+   * A matrix of independent uniform draws on [low, high), `low + (high - low) · rng.next()`,
+   * one draw per element in row-major order.
+   *
+   * @param rng The generator (from `createRng`), or anything with a `next()` method in [0, 1).
+   * @throws {RangeError} If `low` or `high` is not finite, or `low > high`.
+   *
+   * @example
+   * ```ts
+   * import { createRng, Matrix } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const u = Matrix.randomUniform(3, 2, createRng(1), { low: -1, high: 1 });
+   * assert.ok(u.data.every((x) => x >= -1 && x < 1));
+   * ```
+   */
+  static randomUniform(
+    rows: number,
+    cols: number,
+    rng: Pick<Rng, "next">,
+    options: RandomUniformOptions = {},
+  ): Matrix {
+    const { low = 0, high = 1 } = options;
+    if (!Number.isFinite(low) || !Number.isFinite(high) || low > high) {
+      throw new RangeError(
+        `Matrix.randomUniform: needs finite low <= high, got low ${low} and high ${high}`,
+      );
+    }
+    const m = Matrix.zeros(rows, cols, options);
+    for (let i = 0; i < m.data.length; i++) m.data[i] = low + (high - low) * rng.next();
     return m;
   }
 

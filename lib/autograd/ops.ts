@@ -3,19 +3,24 @@
 // linear (ops/linear.ts). Each family declares its primitives with forward, VJP and JVP side
 // by side (and its graph label); adding an op means touching its family file, the
 // finite-difference test table and, to make it public, mod.ts.
+// Shapes and selection (ops/shapes.ts) and linear algebra (ops/linalg.ts) are families too.
 // Composites (ops written with other ops, no rules of their own) follow the table.
 
 import { checkTensor, type Primitive, shapeOf, type Tensor } from "./tracer.ts";
 import { div, elementwise } from "./ops/elementwise.ts";
 import { linear } from "./ops/linear.ts";
 import { checkAxis, type ReduceOptions, reductions, sum } from "./ops/reductions.ts";
+import { shapes } from "./ops/shapes.ts";
+import { linalg } from "./ops/linalg.ts";
 
 export { withScratch } from "../_arena.ts";
 export * from "./ops/elementwise.ts";
 export * from "./ops/linear.ts";
 export * from "./ops/reductions.ts";
+export * from "./ops/shapes.ts";
+export * from "./ops/linalg.ts";
 
-const primitives = { ...elementwise, ...reductions, ...linear };
+const primitives = { ...elementwise, ...reductions, ...linear, ...shapes, ...linalg };
 
 /** The names of the primitives; every one has a forward kernel, VJP rules and a JVP rule. */
 export type PrimitiveName = keyof typeof primitives;
