@@ -182,14 +182,15 @@ export async function openOutputDir(
     throw explainFsError(e, label);
   });
   const lock = await takeLock(join(store, "lock"), label);
+  const writeFile = options.writeFile ?? writeFileDurably;
+  const dir = new StoredOutputDir(path, abs, store, label, lock, writeFile);
   try {
     await removeStale(abs, store);
-    const writeFile = options.writeFile ?? writeFileDurably;
     await probe(abs, store, writeFile);
-    return new StoredOutputDir(path, abs, store, label, lock, writeFile);
+    return dir;
   } catch (e) {
-    lock.close();
-    throw e instanceof OutputDirError ? e : explainFsError(e, label);
+    dir.close();
+    throw explainFsError(e, label);
   }
 }
 
@@ -277,6 +278,16 @@ class StoredOutputDir implements OutputDir {
 
   close(): void {
     try {
+      // A store holding nothing but the lock (a run that failed before writing) goes away.
+      const names = [...Deno.readDirSync(this.store)].map((e) => e.name);
+      if (names.length === 1 && names[0] === "lock") {
+        Deno.removeSync(join(this.store, "lock"));
+        Deno.removeSync(this.store);
+      }
+    } catch {
+      // Left for the next run: an empty store is harmless.
+    }
+    try {
       this.lock.close();
     } catch (e) {
       if (!(e instanceof Deno.errors.BadResource)) throw e; // closed twice
@@ -340,8 +351,23 @@ async function inspectOutputPath(
   }
 }
 
-/** Takes the exclusive lock, or names the run that holds it. */
+/**
+ * Takes the exclusive lock, or names the run that holds it. A run that made the store and
+ * leaves it empty removes the lock file, so the lock counts only if the file locked is still
+ * the one at `path` (else another run removed it in between: try again).
+ */
 async function takeLock(path: string, label: string): Promise<Deno.FsFile> {
+  for (let attempt = 0;; attempt++) {
+    const file = await lockOnce(path, label);
+    const [held, named] = [await file.stat(), await Deno.stat(path).catch(() => null)];
+    if (named !== null && held.ino === named.ino) return file;
+    file.close();
+    if (attempt === 3) throw new OutputDirError(label, `${label}: ${path} keeps disappearing`);
+    await Deno.mkdir(dirname(path), { recursive: true }).catch(() => {});
+  }
+}
+
+async function lockOnce(path: string, label: string): Promise<Deno.FsFile> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true, write: true, create: true });
