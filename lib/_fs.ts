@@ -376,7 +376,10 @@ async function lockOnce(path: string, label: string): Promise<Deno.FsFile> {
   }
   if (!(await file.tryLock(true))) {
     file.close();
-    const holder = (await Deno.readTextFile(path).catch(() => "")).trim() || "another process";
+    // The holder writes its pid just after locking: give it a moment if it has not yet.
+    const read = () => Deno.readTextFile(path).then((t) => t.trim(), () => "");
+    const holder = await read() ||
+      await new Promise((r) => setTimeout(r, 100)).then(read) || "another process";
     throw new OutputDirError(
       label,
       `${label} is in use by another run (${holder}; lock ${path}). Wait for it to finish, ` +
@@ -513,6 +516,6 @@ function explainFsError(e: unknown, label: string, after = ""): OutputDirError {
     ? "the file system is read-only"
     : code === "ENOSPC" || code === "EDQUOT"
     ? "no space left on the device"
-    : (e as Error).message;
+    : (e as Error).message.replace(/: \w+ '[^']*'$/, ""); // the OS's words, not a temp path
   return new OutputDirError(label, `cannot write ${label}: ${cause}${after}`, { cause: e });
 }
