@@ -269,6 +269,45 @@ Deno.test("layers that do not fit the data, or bad data, exit 2 naming the probl
   });
 });
 
+Deno.test("a --batch whose step cannot fit in memory exits 2 naming the flag, before reading data (12.7)", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    const out = join(dir, "out");
+    for (const batch of ["100000000", "1000000000"]) {
+      const io = capture();
+      const started = performance.now();
+      const args = ["--data", join(dir, "never_read.csv"), "--batch", batch, "--out", out];
+      assert.equal(await runTrain(args, io), 2);
+      assert.ok(performance.now() - started < 5000, "took too long to refuse");
+      const message = io.err.join("\n");
+      assert.match(
+        message,
+        new RegExp(`^error: --batch ${batch}: a step would need about [\\d,.]+ GB of memory`),
+      );
+      assert.match(
+        message,
+        /2,712 bytes a row for layers 8,25,10,2.*Use a batch of at most [\d,]+/,
+      );
+      assert.doesNotMatch(message, /Array buffer allocation failed|never_read/);
+    }
+    assert.deepEqual(await listDir(dir), [], "a refused batch left files");
+  });
+  // A batch larger than the data is fine: rows are drawn with replacement.
+  const data = await pulsarCsvPath();
+  await withTempDir("denograd_train_test_", async (dir) => {
+    const args = ["--data", data, "--batch", "5000", "--steps", "2", "--out", dir + "/o"];
+    assert.equal(await runTrain([...args, "--workers", "1"], capture()), 0);
+  });
+  // The library takes its own limit.
+  const { EXPERIMENT_DEFAULTS, runExperiment } = await import("../lib/experiment.ts");
+  const { parseLabeledCsv } = await import("../lib/data/csv.ts");
+  const tiny = parseLabeledCsv("a,label\n0,0\n1,1\n");
+  const config = { ...EXPERIMENT_DEFAULTS, data: "t.csv", layers: [1, 2], batch: 1000 };
+  await assert.rejects(
+    runExperiment(config, { data: tiny, stepMemoryLimit: 100_000 }),
+    /batch 1000: a step would need about 0.000528 GB .* at most 189;/,
+  );
+});
+
 Deno.test("labels that are not 0..K-1 are a data error", async () => {
   await withTempDir("denograd_train_test_", async (dir) => {
     const csv = join(dir, "gap.csv");
