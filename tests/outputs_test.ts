@@ -46,6 +46,17 @@ function failingWriter(n: number, error: Error): WriteFile {
   };
 }
 
+/** Kills `child` if it still runs (a failed assertion must not leave it behind) and reaps it. */
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // already gone
+  }
+  await child.stdout.cancel().catch(() => {});
+  await child.status;
+}
+
 /** The train flags of a short run on the pulsar data into `out`. */
 async function trainArgs(out: string, ...more: string[]): Promise<string[]> {
   const data = await pulsarCsvPath();
@@ -130,6 +141,7 @@ await out.replace([["a.txt", "2"], ["b.txt", "2".repeat(10_000)]]);
       assert.equal(status.signal, "SIGKILL");
     } finally {
       clearTimeout(timer);
+      await stop(process);
     }
     assert.deepEqual(await readSet(out), { "a.txt": "1", "b.txt": "1" });
     const left = await listDir(`${out}.d`);
@@ -224,6 +236,7 @@ await new Promise(() => setInterval(() => {}, 1000));
       await holder.status;
     } finally {
       clearTimeout(timer);
+      await stop(holder);
     }
     assert.equal(await runTrain(await trainArgs(out), capture()), 0);
   });
