@@ -1,4 +1,5 @@
-// File-system helpers shared by the library and the scripts: atomic writes, existence checks.
+// File-system helpers shared by the library and the scripts: atomic writes, existence checks,
+// and output directories whose sets are replaced as a unit under a lock.
 
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
