@@ -1,7 +1,7 @@
-// What a run leaves in its output folder: metrics.json, model.json and loss.svg, written atomically.
+// What a run leaves in its output folder: metrics.json, model.json and loss.svg, replaced as a unit.
 
-import { basename, join } from "node:path";
-import { writeFileAtomic } from "../lib/_fs.ts";
+import { basename } from "node:path";
+import { openOutputDir, type OutputDir, type WriteFile } from "../lib/_fs.ts";
 import type { ExperimentConfig, ExperimentResult, TrainMetrics } from "../lib/experiment.ts";
 import { serializeModel } from "../lib/nn/model_io.ts";
 import { renderLossSvg } from "./_loss_svg.ts";
@@ -31,35 +31,72 @@ export function outputFiles(result: ExperimentResult): [name: string, text: stri
   return files;
 }
 
+/** The files `train` writes; a run replaces all three, carrying over others' (seeds.md). */
+export const TRAIN_FILES: readonly string[] = ["loss.svg", "model.json", "metrics.json"];
+/** The files `seeds` writes. */
+export const SEEDS_FILES: readonly string[] = ["seeds.md", "seeds.json"];
+
+/** Options for {@linkcode openOutputs}. */
+export interface OpenOutputsOptions {
+  /** Writes each file; inject a failing or slow one to test. Default: write and fsync. */
+  writeFile?: WriteFile;
+}
+
 /**
- * Writes {@linkcode outputFiles} into `dir`, each atomically. A diverged run removes an older
- * model.json there, which would not match this run's record. Returns the paths written.
+ * Opens `--out` before a run's work: checks it can be written, takes its lock and cleans up
+ * after killed runs (see {@linkcode openOutputDir}). A plain directory holding only the
+ * outputs of train and seeds (an older release's results/) is adopted as the first version.
+ *
+ * @throws {OutputDirError} Naming `--out` and the cause.
  *
  * @example
  * ```ts
- * import { writeOutputs } from "./_outputs.ts";
+ * import { openOutputs } from "./_outputs.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const out = await openOutputs(`${dir}/results`);
+ * await assert.rejects(openOutputs(`${dir}/results`), /--out .*results is in use by another run/);
+ * out.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openOutputs(
+  path: string,
+  options: OpenOutputsOptions = {},
+): Promise<OutputDir> {
+  return await openOutputDir(path, {
+    adopt: [...TRAIN_FILES, ...SEEDS_FILES],
+    label: `--out ${path}`,
+    writeFile: options.writeFile,
+  });
+}
+
+/**
+ * Writes {@linkcode outputFiles} into the opened `--out` as one unit. A run that finished
+ * "ok" replaces the previous set; a diverged run leaves it alone and publishes its metrics
+ * and loss curve as `OUT.d/diverged/` instead. Returns the paths written.
+ *
+ * @example
+ * ```ts
+ * import { openOutputs, writeOutputs } from "./_outputs.ts";
  * import { EXPERIMENT_DEFAULTS, parseLabeledCsv, runExperiment } from "../mod.ts";
  * import assert from "node:assert/strict";
  * const data = parseLabeledCsv("a,label\n0,0\n1,1\n");
  * const config = { ...EXPERIMENT_DEFAULTS, data: "t.csv", layers: [1, 2], steps: 2, workers: 1 };
  * const dir = await Deno.makeTempDir();
- * const paths = await writeOutputs(dir, await runExperiment(config, { data }));
+ * const out = await openOutputs(`${dir}/results`);
+ * const paths = await writeOutputs(out, await runExperiment(config, { data }));
  * assert.equal(paths.length, 3);
+ * out.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeOutputs(dir: string, result: ExperimentResult): Promise<string[]> {
-  if (result.model === null) {
-    await Deno.remove(join(dir, "model.json")).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+export async function writeOutputs(out: OutputDir, result: ExperimentResult): Promise<string[]> {
+  const files = outputFiles(result);
+  if (result.metrics.status !== "ok") {
+    return await out.replace(files, { link: "diverged", carry: false });
   }
-  const paths: string[] = [];
-  for (const [name, text] of outputFiles(result)) {
-    await writeFileAtomic(join(dir, name), text);
-    paths.push(join(dir, name));
-  }
-  return paths;
+  return await out.replace(files);
 }
 
 /** loss.svg: the loss curve titled with the network and the run's settings. */

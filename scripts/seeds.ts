@@ -1,7 +1,6 @@
 // CLI: the pulsar experiment over many seeds, original protocol vs standardized with a held-out split.
 
-import { join } from "node:path";
-import { writeFileAtomic } from "../lib/_fs.ts";
+import { OutputDirError } from "../lib/_fs.ts";
 import { DataError, type LabeledData, loadLabeledCsv } from "../lib/data/csv.ts";
 import {
   ConfigError,
@@ -13,7 +12,7 @@ import {
 import type { ClassificationMetrics } from "../lib/nn/metrics.ts";
 import { DEFAULT_DATA, ensureDefaultData } from "./data.ts";
 import { parseFlags, parseIntegerFlag, parseWorkersFlag, UsageError } from "./_flags.ts";
-import { formatJson } from "./_outputs.ts";
+import { formatJson, openOutputs } from "./_outputs.ts";
 
 const USAGE = `Usage: deno task seeds [options]
 
@@ -26,8 +25,13 @@ Options:
   --data PATH      the CSV (default ${DEFAULT_DATA}; downloaded when that file is missing)
   --seeds N        number of seeds (default 10)
   --workers auto|N threads per run (default 1)
-  --out DIR        output directory (default results/)
-  -h, --help       show this help`;
+  --out DIR        output directory (default results/), shared with train: seeds.md and
+                   seeds.json replace the previous pair as one unit and train's files stay
+                   (see train --help on DIR.d/ and the lock)
+  -h, --help       show this help
+
+Exit status: 0 done; 1 training or I/O error, including an --out that cannot be written or
+is in use by another run (found before training); 2 bad flags or data.`;
 
 /**
  * The two protocols compared: how each changes the published experiment's config, the same
@@ -288,23 +292,30 @@ export async function runSeedsCli(args: readonly string[], io: SeedsIO = console
     return 2;
   }
   io.log(`seeds.ts ${JSON.stringify(values)}`);
+  let out;
   try {
+    out = await openOutputs(values.out);
     if (!(await ensureDefaultData(values.data, io))) return 1;
     const data = await loadLabeledCsv(values.data);
     const summaries = await runSeeds(data, { dataPath: values.data, seeds, workers });
     const table = seedsTable(summaries);
-    await writeFileAtomic(join(values.out, "seeds.md"), table);
-    await writeFileAtomic(
-      join(values.out, "seeds.json"),
-      formatJson({ data: values.data, protocols: summaries }),
-    );
-    io.log(`\n${table}\nWrote ${join(values.out, "seeds.md")} and seeds.json`);
+    const [md] = await out.replace([
+      ["seeds.md", table],
+      ["seeds.json", formatJson({ data: values.data, protocols: summaries })],
+    ]);
+    io.log(`\n${table}\nWrote ${md} and seeds.json`);
     return 0;
   } catch (e) {
+    if (e instanceof OutputDirError) {
+      io.error(`error: ${e.message}`);
+      return 1;
+    }
     // seeds has no --layers: a config that does not fit the data is the experiment's.
     const prefix = e instanceof ConfigError ? "the pulsar experiment's " : "";
     io.error(`error: ${prefix}${(e as Error).message}`);
     return e instanceof DataError || e instanceof ConfigError ? 2 : 1;
+  } finally {
+    out?.close();
   }
 }
 

@@ -23,7 +23,8 @@ import {
   parseWorkersFlag,
   UsageError,
 } from "./_flags.ts";
-import { writeOutputs } from "./_outputs.ts";
+import { openOutputs, writeOutputs } from "./_outputs.ts";
+import { OutputDirError, type WriteFile } from "../lib/_fs.ts";
 
 // Both were first defined here; callers such as the tests import them from train.ts.
 export { DEFAULT_DATA, UsageError };
@@ -45,7 +46,10 @@ Options:
   --layers LIST         layer sizes, inputs first (default 8,25,10,2); the first must equal
                         the number of features, the last the number of classes
   --lr X                learning rate (default 0.01)
-  --batch N             rows per step, drawn with replacement (default 100)
+  --batch N             rows per step, drawn with replacement (default 100); it may exceed
+                        the rows in the data, but a step must fit in memory: about 2.7 KB a
+                        row for 8-25-10-2, up to half the machine's memory with
+                        --allow-sys=systemMemoryInfo, else 4 GiB (checked before reading data)
   --steps N             SGD steps (default 1000)
   --seed N              seed of the xoshiro128** generator: same seed, same bits (default 0)
   --log-every N         log the batch loss every N steps and at the last (default 50)
@@ -56,12 +60,17 @@ Options:
   --standardize         z-score the features with the training rows' mean and std
   --test-fraction F     hold out a stratified fraction F in [0, 1) and evaluate it
                         separately (default 0: train and evaluate on all rows)
-  --out DIR             output directory (default results/)
+  --out DIR             output directory (default results/). It is locked while a run uses
+                        it, checked before training, and becomes a symbolic link to a
+                        complete set in DIR.d/ that a successful run swaps in one step
   -h, --help            show this help
 
 Under \`deno task\`, relative paths are taken from the repository root (where deno.json is).
 Negative numbers need the = form: --seed=-1.
-Exit status: 0 trained, 1 training or I/O error, 2 bad flags or data, 3 training diverged.`;
+Exit status: 0 trained; 1 training or I/O error, including an --out that cannot be written
+or is in use by another run (found before training); 2 bad flags or data; 3 training
+diverged: the previous outputs in DIR are kept and the diverged run's metrics.json and
+loss.svg go to DIR.d/diverged/ instead.`;
 
 /** The experiment's config plus what only the CLI needs; printed and saved in metrics.json. */
 export interface TrainConfig extends ExperimentConfig {
@@ -192,13 +201,17 @@ const consoleIO: TrainIO = {
 export interface RunTrainOptions {
   /** Stops training between steps; the run then exits 1 and writes nothing. */
   signal?: AbortSignal;
+  /** Writes each output file; inject a failing one to test. Default: write and fsync. */
+  writeFile?: WriteFile;
 }
 
 /**
- * The whole CLI: parses `args`, runs the experiment, prints progress and results, writes
- * `metrics.json`, `model.json` and `loss.svg` atomically into `--out`, and returns the exit
- * code (0 trained, 1 training or I/O error, 2 bad flags or data, 3 diverged). A failed run
- * writes nothing; a diverged run writes metrics.json and loss.svg but no model.
+ * The whole CLI: parses `args`, opens and locks `--out` (failing before training if it
+ * cannot be written or another run holds it), runs the experiment, prints progress and
+ * results, replaces `metrics.json`, `model.json` and `loss.svg` in `--out` as one unit, and
+ * returns the exit code (0 trained, 1 training or I/O error, 2 bad flags or data, 3
+ * diverged). A failed run writes nothing; a diverged run keeps the previous set and writes
+ * its metrics.json and loss.svg to `OUT.d/diverged/`.
  *
  * @example Flag errors name the flag and give exit code 2
  * ```ts
@@ -230,13 +243,17 @@ export async function runTrain(
   io.log(
     `train.ts ${JSON.stringify({ ...config, rng: RNG_NAME, versions: experimentVersions() })}`,
   );
+  let out;
   try {
+    out = await openOutputs(config.out, { writeFile: options.writeFile });
     if (!(await ensureDefaultData(config.data, io, { url: config.dataUrl }))) return 1;
     const result = await runWithProgress(config, io, options.signal);
-    const paths = await writeOutputs(config.out, result);
+    const paths = await writeOutputs(out, result);
     return report(config, result, paths, io);
   } catch (e) {
     return reportError(e, io);
+  } finally {
+    out?.close();
   }
 }
 
@@ -281,8 +298,8 @@ function report(
         (config.standardize ? "." : ", or --standardize to put the features on one scale."),
     );
     io.error(
-      `Wrote ${paths.at(-1)} (status "diverged") and loss.svg; no model ` +
-        "(any earlier model.json there was removed).",
+      `Wrote ${paths.at(-1)} (status "diverged") and loss.svg beside it; no model. ` +
+        `The previous outputs in ${config.out} are unchanged.`,
     );
     return 3;
   }
@@ -295,6 +312,10 @@ function report(
 
 /** Prints a failed run's error and returns its exit code: 2 for flags or data, else 1. */
 function reportError(e: unknown, io: TrainIO): number {
+  if (e instanceof OutputDirError) {
+    io.error(`error: ${e.message}`);
+    return 1;
+  }
   if (e instanceof ConfigError) {
     // The library names its config field; the user knows it by its flag.
     io.error(`error: ${flagOf(e.key)} ${e.value}: ${e.reason}`);
@@ -307,7 +328,7 @@ function reportError(e: unknown, io: TrainIO): number {
   if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
     io.error(
       `error: ${e.message}\n\`deno task train\` may read and write any path; ` +
-        `with \`deno run\`, add the permission flag named above (e.g. --allow-write=DIR).`,
+        `with \`deno run\`, add the flag that Deno names above.`,
     );
     return 2;
   }

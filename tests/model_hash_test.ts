@@ -25,9 +25,10 @@ Deno.test({
   fn: async () => {
     await withTempDir("denograd_hash_", async (dir) => {
       const args = ["run", "--allow-read", "--allow-write", "scripts/train.ts"];
-      const run = await runDeno([...args, "--data", SHARED_PULSARS, "--out", dir]);
+      // --out inside the temp dir, so its store (out.d/) is removed with it.
+      const run = await runDeno([...args, "--data", SHARED_PULSARS, "--out", join(dir, "out")]);
       assert.equal(run.code, 0, run.stderr);
-      const bytes = await Deno.readFile(join(dir, "model.json"));
+      const bytes = await Deno.readFile(join(dir, "out", "model.json"));
       assert.equal(await sha256Hex(bytes), SEED0_MODEL_SHA256);
     });
   },

@@ -185,14 +185,23 @@ Deno.test("train downloads the data when the default file is missing, says so, a
       assert.equal(metrics.config.dataUrl, url);
       assert.equal(metrics.data.rows, 3278);
       assert.equal(metrics.status, "ok");
-      assert.deepEqual(await listTree(tmp), [
+      // results is a link to the run's complete set in results.d/ (run-<time>-<id>).
+      const tree = (await listTree(tmp)).map((p) => p.replace(/run-[\w-]+/, "run-ID"));
+      assert.deepEqual(tree, [
         "data/",
         "data/pulsars_tuned.csv",
         "results/",
         "results/loss.svg",
         "results/metrics.json",
         "results/model.json",
+        "results.d/",
+        "results.d/lock",
+        "results.d/run-ID/",
+        "results.d/run-ID/loss.svg",
+        "results.d/run-ID/metrics.json",
+        "results.d/run-ID/model.json",
       ]);
+      assert.match(await Deno.readLink(join(tmp, "results")), /^results\.d\/run-[\w-]+$/);
     });
   });
 });
@@ -258,6 +267,45 @@ Deno.test("layers that do not fit the data, or bad data, exit 2 naming the probl
     }
     assert.deepEqual(await listDir(join(dir, "out")), [], "a usage error wrote files");
   });
+});
+
+Deno.test("a --batch whose step cannot fit in memory exits 2 naming the flag, before reading data (12.7)", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    const out = join(dir, "out");
+    for (const batch of ["100000000", "1000000000"]) {
+      const io = capture();
+      const started = performance.now();
+      const args = ["--data", join(dir, "never_read.csv"), "--batch", batch, "--out", out];
+      assert.equal(await runTrain(args, io), 2);
+      assert.ok(performance.now() - started < 5000, "took too long to refuse");
+      const message = io.err.join("\n");
+      assert.match(
+        message,
+        new RegExp(`^error: --batch ${batch}: a step would need about [\\d,.]+ GB of memory`),
+      );
+      assert.match(
+        message,
+        /2,712 bytes a row for layers 8,25,10,2.*Use a batch of at most [\d,]+/,
+      );
+      assert.doesNotMatch(message, /Array buffer allocation failed|never_read/);
+    }
+    assert.deepEqual(await listDir(dir), [], "a refused batch left files");
+  });
+  // A batch larger than the data is fine: rows are drawn with replacement.
+  const data = await pulsarCsvPath();
+  await withTempDir("denograd_train_test_", async (dir) => {
+    const args = ["--data", data, "--batch", "5000", "--steps", "2", "--out", dir + "/o"];
+    assert.equal(await runTrain([...args, "--workers", "1"], capture()), 0);
+  });
+  // The library takes its own limit.
+  const { EXPERIMENT_DEFAULTS, runExperiment } = await import("../lib/experiment.ts");
+  const { parseLabeledCsv } = await import("../lib/data/csv.ts");
+  const tiny = parseLabeledCsv("a,label\n0,0\n1,1\n");
+  const config = { ...EXPERIMENT_DEFAULTS, data: "t.csv", layers: [1, 2], batch: 1000 };
+  await assert.rejects(
+    runExperiment(config, { data: tiny, stepMemoryLimit: 100_000 }),
+    /batch 1000: a step would need about 0.000528 GB .* at most 189;/,
+  );
 });
 
 Deno.test("labels that are not 0..K-1 are a data error", async () => {
@@ -367,28 +415,44 @@ Deno.test("a default run on the pulsar data writes metrics, model and loss curve
   });
 });
 
-Deno.test("a diverging run writes metrics with status diverged and no model, and exits 3", async () => {
+Deno.test("a diverging run keeps the previous outputs, writes its own to OUT.d/diverged/ and exits 3 (12.2)", async () => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_train_test_", async (dir) => {
-    // A model from an earlier run in the same folder must not outlive this run's record.
-    await Deno.writeTextFile(join(dir, "model.json"), "{}");
+    const out = join(dir, "out");
+    const good = ["--data", data, "--out", out, "--steps", "50", "--workers", "1"];
+    assert.equal(await runTrain(good, capture()), 0);
+    const before = await readSet(out);
     const io = capture();
-    const code = await runTrain(
-      ["--data", data, "--out", dir, "--lr", "1e308", "--workers", "1"],
-      io,
-    );
+    const code = await runTrain([...good, "--lr", "1e308"], io);
     assert.equal(code, 3);
     const message = io.err.join("\n");
-    assert.match(message, /the loss became NaN or infinite at step \d+ of 1000/);
+    assert.match(message, /the loss became NaN or infinite at step \d+ of 50/);
     assert.match(message, /smaller --lr .* --standardize/);
-    assert.deepEqual(await listDir(dir), ["loss.svg", "metrics.json"]);
-    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "metrics.json")));
+    assert.ok(message.includes(`Wrote ${join(`${out}.d`, "diverged", "metrics.json")}`), message);
+    assert.match(message, /previous outputs in .*out are unchanged/);
+    assert.deepEqual(await readSet(out), before, "a diverged run changed the previous set");
+    const failed = join(`${out}.d`, "diverged");
+    assert.deepEqual(await listDir(failed), ["loss.svg", "metrics.json"]);
+    const metrics = JSON.parse(await Deno.readTextFile(join(failed, "metrics.json")));
     assert.equal(metrics.status, "diverged");
     assert.equal(typeof metrics.training.divergedAt, "number");
     assert.equal(metrics.evaluation, null);
-    assert.match(await Deno.readTextFile(join(dir, "loss.svg")), /diverged at step \d+/);
+    assert.match(await Deno.readTextFile(join(failed, "loss.svg")), /diverged at step \d+/);
+    // A plain directory from an older release is kept too, with its model.json.
+    const old = join(dir, "old");
+    await Deno.mkdir(old);
+    await Deno.writeTextFile(join(old, "model.json"), "{}");
+    assert.equal(await runTrain([...good, "--out", old, "--lr", "1e308"], capture()), 3);
+    assert.deepEqual(await listDir(old), ["model.json"]);
   });
 });
+
+/** The files of an output directory and their bytes, for comparing sets. */
+async function readSet(dir: string): Promise<Record<string, string>> {
+  const set: Record<string, string> = {};
+  for (const name of await listDir(dir)) set[name] = await Deno.readTextFile(join(dir, name));
+  return set;
+}
 
 Deno.test("an aborted run exits 1 with its message and writes no files", async () => {
   const data = await pulsarCsvPath();
