@@ -188,6 +188,7 @@ Deno.test("train downloads the data when the default file is missing, says so, a
       assert.equal(metrics.status, "ok");
       assert.deepEqual(await listTree(tmp), [
         "data/",
+        "data/HTRU_2.csv",
         "data/pulsars_tuned.csv",
         "results/",
         "results/loss.svg",
@@ -204,7 +205,7 @@ Deno.test("a failed download of the default data exits 1 naming the URL and leav
       const run = await runTrainIn(tmp, ["--data-url", url, "--steps", "50", "--workers", "1"]);
       assert.equal(run.code, 1, run.stderr);
       assert.ok(run.stderr.includes(`Download of ${url} failed: HTTP 404`), run.stderr);
-      assert.ok(run.stderr.includes("`deno task data`"), run.stderr);
+      assert.ok(run.stderr.includes(`\`deno task data --url ${url}\``), run.stderr); // same URL
       assert.ok(run.stderr.includes("--data PATH"), run.stderr);
       assert.deepEqual(await listTree(tmp), [], "files left after a failed download");
     });
