@@ -105,7 +105,7 @@ if (PULSAR_DATA === undefined) {
 
 /**
  * The path of the experiment's balanced pulsar file ({@linkcode PULSAR_DATA}). Call it only
- * from tests registered with {@linkcode pulsarTest}, which are ignored when it is missing.
+ * from tests registered with {@linkcode needsPulsarData}, which are ignored when it is missing.
  */
 export function pulsarCsvPath(): Promise<string> {
   if (PULSAR_DATA === undefined) return Promise.reject(new Error(MISSING_DATA_MESSAGE));
@@ -113,13 +113,17 @@ export function pulsarCsvPath(): Promise<string> {
 }
 
 /**
- * `Deno.test` for a test that needs the real pulsar data: ignored (and counted as such) when
- * neither `../shared/data/pulsars_tuned.csv` nor `data/pulsars_tuned.csv` exists, in which
- * case the run prints {@linkcode MISSING_DATA_MESSAGE} once.
+ * Registers tests that need the real pulsar data: `needsPulsarData.test(name, fn)` is
+ * `Deno.test(name, fn)`, ignored (and counted as such) when neither
+ * `../shared/data/pulsars_tuned.csv` nor `data/pulsars_tuned.csv` exists; the run then says
+ * why once, with the command that fixes it.
  */
-export function pulsarTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
-  Deno.test({ name, ignore: PULSAR_DATA === undefined, fn });
-}
+export const needsPulsarData = {
+  /** `Deno.test(name, fn)`, ignored without the data. */
+  test(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void {
+    Deno.test(name, { ignore: PULSAR_DATA === undefined }, fn);
+  },
+};
 
 /** Runs `fn` with a temporary directory that is removed afterwards. */
 export async function withTempDir<T>(

@@ -8,9 +8,9 @@ import {
   HTRU2_SHAPE,
   htru2LikeCsv,
   htru2Zip,
+  needsPulsarData,
   PULSAR_DATA,
   pulsarCsvPath,
-  pulsarTest,
   runDeno,
   withServer,
   withTempDir,
@@ -50,7 +50,7 @@ async function assertDataError(promise: Promise<unknown>, ...parts: string[]): P
   });
 }
 
-pulsarTest("loadLabeledCsv reads the pulsar file: 3,278 rows, 8 features, balanced", async () => {
+needsPulsarData.test("loadLabeledCsv reads the pulsar file: 3,278 rows, 8 features, balanced", async () => {
   const csv = await pulsarCsvPath();
   const data = await loadLabeledCsv(csv);
   assert.deepEqual(data.X.shape, [3278, 8]);
@@ -90,7 +90,7 @@ Deno.test({
   },
 });
 
-pulsarTest("loadLabeledCsv puts X in shared memory when asked", async () => {
+needsPulsarData.test("loadLabeledCsv puts X in shared memory when asked", async () => {
   const csv = await pulsarCsvPath();
   assert.equal((await loadLabeledCsv(csv, { shared: true })).X.isShared, true);
   assert.equal((await loadLabeledCsv(csv)).X.isShared, false);
@@ -120,7 +120,7 @@ Deno.test("parseLabeledCsv reads headerless text given column names, counting li
   );
 });
 
-pulsarTest("oneHot gives the pulsar targets [label == 0, label == 1]", async () => {
+needsPulsarData.test("oneHot gives the pulsar targets [label == 0, label == 1]", async () => {
   const csv = await pulsarCsvPath();
   const { labels } = await loadLabeledCsv(csv);
   const Y = oneHot(labels, 2, { shared: true });

@@ -20,6 +20,7 @@ import { meanStd, runSeeds, seedsTable } from "../scripts/seeds.ts";
 import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
 import {
   htru2Zip,
+  needsPulsarData,
   pulsarCsvPath,
   ROOT,
   runDeno,
@@ -272,7 +273,7 @@ Deno.test("labels that are not 0..K-1 are a data error", async () => {
   });
 });
 
-Deno.test("a default run on the pulsar data writes metrics, model and loss curve", async (t) => {
+needsPulsarData.test("a default run on the pulsar data writes metrics, model and loss curve", async (t) => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_train_test_", async (dir) => {
     const io = capture();
@@ -369,7 +370,7 @@ Deno.test("a default run on the pulsar data writes metrics, model and loss curve
   });
 });
 
-Deno.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90", async () => {
+needsPulsarData.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90", async () => {
   const data = await loadLabeledCsv(await pulsarCsvPath());
   const accuracies: number[] = [];
   for (let seed = 0; seed < 10; seed++) {
@@ -386,7 +387,7 @@ Deno.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90"
   );
 });
 
-Deno.test("a held-out split is stratified, standardized on training rows and scored apart", async () => {
+needsPulsarData.test("a held-out split is stratified, standardized on training rows and scored apart", async () => {
   const path = await pulsarCsvPath();
   const data = await loadLabeledCsv(path);
   const config = parseTrainArgs([
@@ -412,7 +413,7 @@ Deno.test("a held-out split is stratified, standardized on training rows and sco
   assert.deepEqual(classificationMetrics(predicted, data.labels, 2), metrics.evaluation!.all);
 });
 
-Deno.test("a diverging run writes metrics with status diverged and no model, and exits 3", async () => {
+needsPulsarData.test("a diverging run writes metrics with status diverged and no model, and exits 3", async () => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_train_test_", async (dir) => {
     // A model from an earlier run in the same folder must not outlive this run's record.
@@ -435,7 +436,7 @@ Deno.test("a diverging run writes metrics with status diverged and no model, and
   });
 });
 
-Deno.test("a training error exits 1 with its message and writes no files", async () => {
+needsPulsarData.test("a training error exits 1 with its message and writes no files", async () => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_train_test_", async (dir) => {
     const io = capture();
