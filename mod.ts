@@ -50,6 +50,8 @@ export {
   parseLabeledCsv,
 } from "./lib/data/csv.ts";
 export {
+  type DownloadOptions,
+  DownloadTimeoutError,
   ensurePulsarData,
   type EnsurePulsarDataOptions,
   HTRU2_URL,
