@@ -430,6 +430,28 @@ Deno.test("ensureDefaultData reports a failed download with how to retry, and le
   });
 });
 
+Deno.test("the first-run download (train --data-url) times out too, with the retry command", async () => {
+  await withServer(noAnswer, async (url) => {
+    await withTempDir("denograd_data_test_", async (dir) => {
+      await inDir(dir, async () => {
+        const io = lines();
+        const started = performance.now();
+        assert.equal(
+          await ensureDefaultData(DEFAULT_DATA, io, { url, connectTimeoutMs: 300 }),
+          false,
+        );
+        assert.ok(performance.now() - started < 5000);
+        assert.deepEqual(io.err, [
+          `error: Download of ${url} failed: no response within 0.3 s (the connect timeout); ` +
+          "check the URL and the connection, or allow a longer connect timeout",
+          `Run \`deno task data --url ${url}\` to retry the download, or pass --data PATH.`,
+        ]);
+        assert.deepEqual([...Deno.readDirSync(dir)], []);
+      });
+    });
+  });
+});
+
 Deno.test("the retry hint carries a custom URL over, and is plain for UCI's", () => {
   assert.equal(retryCommand(HTRU2_URL), "deno task data");
   assert.equal(retryCommand("http://mirror/h.zip"), "deno task data --url http://mirror/h.zip");
