@@ -283,13 +283,7 @@ export async function downloadBytes(
       if (window >= IDLE_WINDOW_BYTES) (window = 0, idle());
       options.onProgress?.(received, total);
     }
-    const bytes = new Uint8Array(received);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return bytes;
+    return concat(chunks, received);
   } catch (e) {
     if (timedOut) throw timedOut;
     if (e instanceof DataError) throw e;
@@ -441,6 +435,10 @@ function inflateMember(
       { cause: e },
     );
   }
+  return concat(chunks, size);
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) (out.set(chunk, offset), offset += chunk.length);
