@@ -89,17 +89,23 @@ const MISSING_DATA_MESSAGE =
     REAL_DATA_DIRS.map((d) => fileURLToPath(new URL("pulsars_tuned.csv", d))).join(" and ")
   }.`;
 
-// Each test module runs in its own isolate, so "say it once per run" needs state outside
-// them: a marker file named after the test process, created by whichever module comes first.
+// Each test module runs in its own isolate, so "say it once per run" needs state outside them:
+// one file in the temp directory holding the id of the test process that last said it.
 if (PULSAR_DATA === undefined) {
   const probe = Deno.makeTempFileSync();
   Deno.removeSync(probe);
-  const marker = join(dirname(probe), `denograd_no_data_${Deno.pid}`);
-  try {
-    Deno.writeTextFileSync(marker, "", { createNew: true });
+  const marker = join(dirname(probe), "denograd_tests_no_data.pid");
+  const said = (() => {
+    try {
+      return Deno.readTextFileSync(marker);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return "";
+      throw e;
+    }
+  })();
+  if (said !== String(Deno.pid)) {
+    Deno.writeTextFileSync(marker, String(Deno.pid));
     console.warn(MISSING_DATA_MESSAGE);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
   }
 }
 
