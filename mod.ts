@@ -87,6 +87,8 @@ export {
 } from "./lib/data/csv.ts";
 export { type CsvBatch, readCsvRows, type ReadCsvRowsOptions } from "./lib/data/csv.ts";
 export {
+  type DownloadOptions,
+  DownloadTimeoutError,
   ensurePulsarData,
   type EnsurePulsarDataOptions,
   HTRU2_URL,

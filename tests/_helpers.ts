@@ -2,7 +2,9 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { strToU8, zipSync } from "npm:fflate@0.8.3";
+import { createRng, sampleWithoutReplacement } from "../lib/random.ts";
 
 /** The repository root, where deno.json is. */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
@@ -42,42 +44,92 @@ export async function runDeno(args: string[], cwd = ROOT): Promise<RunResult> {
   }
 }
 
-// The experiment's file beside the repository first, then the copy .ci/run puts in data/.
-const PULSAR_CANDIDATES = [
-  new URL("../../shared/data/pulsars_tuned.csv", import.meta.url),
-  new URL("../data/pulsars_tuned.csv", import.meta.url),
+/** Where the real data may be, in the order tests look: this project's CI, then the user's. */
+const REAL_DATA_DIRS = [
+  new URL("../../shared/data/", import.meta.url),
+  new URL("../data/", import.meta.url),
 ];
 
+/** A real data file that was found: its path, and whether it is the shared (CI) copy. */
+export interface RealData {
+  /** Absolute path of the file. */
+  path: string;
+  /**
+   * True for `../shared/data/NAME`, the experiment's exact file: only then may a test pin
+   * exact bytes or hashes. A user's `data/` copy (full precision, this project's balancing)
+   * has other bits; tests on it assert properties.
+   */
+  shared: boolean;
+}
+
 /**
- * The path of the experiment's exact data file. Tests that need it fail (never skip) when it is
- * missing, saying where they looked.
+ * The real file `name` (`pulsars_tuned.csv` or `HTRU_2.csv`): `../shared/data/NAME` when
+ * present, else `data/NAME` as `deno task data` (or the first `deno task train`) writes it;
+ * `undefined` if neither exists.
  */
-export async function pulsarCsvPath(): Promise<string> {
-  for (const url of PULSAR_CANDIDATES) {
+export function findRealData(name: string): RealData | undefined {
+  for (const [i, dir] of REAL_DATA_DIRS.entries()) {
+    const url = new URL(name, dir);
     try {
-      if ((await Deno.stat(url)).isFile) return fileURLToPath(url);
+      if (Deno.statSync(url).isFile) return { path: fileURLToPath(url), shared: i === 0 };
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   }
-  throw new Error(
-    `Missing test data: looked for ${
-      PULSAR_CANDIDATES.map((u) => fileURLToPath(u)).join(" and ")
-    }; ` +
-      "run `deno task data` or copy ../shared/data/pulsars_tuned.csv to data/",
-  );
+  return undefined;
 }
 
-/** A shared data file beside the repository (`../shared/data/NAME`), failing if it is missing. */
-export async function sharedDataPath(name: string): Promise<string> {
-  const path = fileURLToPath(new URL(`../../shared/data/${name}`, import.meta.url));
-  try {
-    await Deno.stat(path);
-  } catch (e) {
-    throw new Error(`Missing test data: looked for ${path} (${(e as Error).message})`);
+/** The experiment's balanced pulsar file, found once per test module. */
+export const PULSAR_DATA: RealData | undefined = findRealData("pulsars_tuned.csv");
+
+const MISSING_DATA_MESSAGE =
+  "No pulsar data: the tests that need the real HTRU2 data are ignored (see the count of " +
+  "ignored tests below). Run `deno task data` once to download it (about 1 MB) into data/, " +
+  `then run the tests again. Looked for ${
+    REAL_DATA_DIRS.map((d) => fileURLToPath(new URL("pulsars_tuned.csv", d))).join(" and ")
+  }.`;
+
+// Each test module runs in its own isolate, so "say it once per run" needs state outside them:
+// one file in the temp directory holding the id of the test process that last said it.
+if (PULSAR_DATA === undefined) {
+  const probe = Deno.makeTempFileSync();
+  Deno.removeSync(probe);
+  const marker = join(dirname(probe), "denograd_tests_no_data.pid");
+  const said = (() => {
+    try {
+      return Deno.readTextFileSync(marker);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return "";
+      throw e;
+    }
+  })();
+  if (said !== String(Deno.pid)) {
+    Deno.writeTextFileSync(marker, String(Deno.pid));
+    console.warn(MISSING_DATA_MESSAGE);
   }
-  return path;
 }
+
+/**
+ * The path of the experiment's balanced pulsar file ({@linkcode PULSAR_DATA}). Call it only
+ * from tests registered with {@linkcode needsPulsarData}, which are ignored when it is missing.
+ */
+export function pulsarCsvPath(): Promise<string> {
+  if (PULSAR_DATA === undefined) return Promise.reject(new Error(MISSING_DATA_MESSAGE));
+  return Promise.resolve(PULSAR_DATA.path);
+}
+
+/**
+ * Registers tests that need the real pulsar data: `needsPulsarData.test(name, fn)` is
+ * `Deno.test(name, fn)`, ignored (and counted as such) when neither
+ * `../shared/data/pulsars_tuned.csv` nor `data/pulsars_tuned.csv` exists; the run then says
+ * why once, with the command that fixes it.
+ */
+export const needsPulsarData = {
+  /** `Deno.test(name, fn)`, ignored without the data. */
+  test(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void {
+    Deno.test(name, { ignore: PULSAR_DATA === undefined }, fn);
+  },
+};
 
 /** Runs `fn` with a temporary directory that is removed afterwards. */
 export async function withTempDir<T>(
@@ -92,25 +144,56 @@ export async function withTempDir<T>(
   }
 }
 
-/** The HTRU2 archive as UCI serves it: a zip holding `../shared/data/HTRU_2.csv`. */
-export async function htru2Zip(): Promise<Uint8Array> {
-  const csv = await Deno.readTextFile(await sharedDataPath("HTRU_2.csv"));
-  return zipSync({ "HTRU_2.csv": strToU8(csv) });
+/** The shape of the real HTRU2: rows, columns (8 features and the label) and pulsars. */
+export const HTRU2_SHAPE = { rows: 17_898, cols: 9, pulsars: 1_639 } as const;
+
+let fakeCsv: string | undefined;
+
+/**
+ * A stand-in for `HTRU_2.csv` with the real file's shape ({@linkcode HTRU2_SHAPE}: no header,
+ * 17,898 rows of 8 numbers and a 0/1 label, 1,639 pulsars at seeded positions), generated
+ * deterministically so the download, unzip, validation and balancing tests need no real data.
+ * Pulsar rows are shifted so a network can learn them. Numbers have 1 to 8 decimals, as in
+ * the real file.
+ */
+export function htru2LikeCsv(): string {
+  if (fakeCsv !== undefined) return fakeCsv;
+  const rng = createRng(2016);
+  const pulsars = new Set(sampleWithoutReplacement(rng, HTRU2_SHAPE.rows, HTRU2_SHAPE.pulsars));
+  const lines: string[] = [];
+  for (let i = 0; i < HTRU2_SHAPE.rows; i++) {
+    const label = pulsars.has(i) ? 1 : 0;
+    const cells: string[] = [];
+    for (let j = 0; j < HTRU2_SHAPE.cols - 1; j++) {
+      const value = (rng.next() - 0.5) * 10 ** (1 + (j % 3)) + label * 40 * (j + 1);
+      cells.push(value.toFixed(1 + Math.floor(rng.next() * 8)));
+    }
+    lines.push(`${cells.join(",")},${label}`);
+  }
+  return fakeCsv = lines.join("\n") + "\n";
+}
+
+let fakeZip: Uint8Array | undefined;
+
+/** The archive as UCI serves it, holding {@linkcode htru2LikeCsv} as `HTRU_2.csv`. */
+export function htru2Zip(): Uint8Array {
+  return fakeZip ??= zipSync({ "HTRU_2.csv": strToU8(htru2LikeCsv()) });
 }
 
 /**
  * Runs `fn` against a local HTTP server on 127.0.0.1 (a free port) that answers every request
- * with `respond()`; `fn` gets the URL of `htru2.zip` there and a count of the requests so far.
- * The server is shut down afterwards.
+ * with `respond(request)`; `fn` gets the URL of `htru2.zip` there and a count of the requests
+ * so far. The server is shut down afterwards. A handler that stalls should end when
+ * `request.signal` aborts (the client went away), so the shutdown does not wait for it.
  */
 export async function withServer(
-  respond: () => Response,
+  respond: (request: Request) => Response | Promise<Response>,
   fn: (url: string, requests: () => number) => Promise<void>,
 ): Promise<void> {
   let count = 0;
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    () => (count++, respond()),
+    (request) => (count++, respond(request)),
   );
   try {
     await fn(`http://127.0.0.1:${server.addr.port}/htru2.zip`, () => count);

@@ -7,14 +7,14 @@ import { EXPERIMENT_DEFAULTS, type ExperimentConfig, runExperiment } from "../li
 import { classificationMetrics, predictClasses } from "../lib/nn/metrics.ts";
 import { parseModel, serializeModel } from "../lib/nn/model_io.ts";
 import { meanStd } from "../scripts/seeds.ts";
-import { pulsarCsvPath } from "./_helpers.ts";
+import { needsPulsarData, pulsarCsvPath } from "./_helpers.ts";
 
 /** The published experiment on the shared pulsar file, on one thread, changed by `change`. */
 async function pulsarConfig(change: Partial<ExperimentConfig> = {}): Promise<ExperimentConfig> {
   return { ...EXPERIMENT_DEFAULTS, data: await pulsarCsvPath(), workers: 1, ...change };
 }
 
-Deno.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90", async () => {
+needsPulsarData.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90", async () => {
   const data = await loadLabeledCsv(await pulsarCsvPath());
   const accuracies: number[] = [];
   for (let seed = 0; seed < 10; seed++) {
@@ -31,7 +31,7 @@ Deno.test("over seeds 0..9 the mean accuracy on all 3,278 rows is at least 0.90"
   );
 });
 
-Deno.test("a held-out split is stratified, standardized on training rows and scored apart", async () => {
+needsPulsarData.test("a held-out split is stratified, standardized on training rows and scored apart", async () => {
   const path = await pulsarCsvPath();
   const data = await loadLabeledCsv(path);
   const config = await pulsarConfig({ standardize: true, testFraction: 0.2, steps: 200 });
@@ -49,14 +49,14 @@ Deno.test("a held-out split is stratified, standardized on training rows and sco
   assert.deepEqual(classificationMetrics(predicted, data.labels, 2), metrics.evaluation!.all);
 });
 
-Deno.test("runExperiment rejects with the message of a loss that throws while training", async () => {
+needsPulsarData.test("runExperiment rejects with the message of a loss that throws while training", async () => {
   const data = await loadLabeledCsv(await pulsarCsvPath());
   const loss = new URL("./fixtures/user_loss.ts?worker=main&call=7", import.meta.url);
   const config = await pulsarConfig({ steps: 20 });
   await assert.rejects(runExperiment(config, { data, loss }), /injected fault on call 7/);
 });
 
-Deno.test("runExperiment checks its config like the CLI checks the flags", async () => {
+needsPulsarData.test("runExperiment checks its config like the CLI checks the flags", async () => {
   const config = await pulsarConfig();
   const data = await loadLabeledCsv(await pulsarCsvPath());
   for (

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { openOutputDir, type WriteFile, writeFileDurably } from "../lib/_fs.ts";
 import { runTrain, type TrainIO } from "../scripts/train.ts";
 import { runSeedsCli } from "../scripts/seeds.ts";
-import { pulsarCsvPath, ROOT, runDeno, withTempDir } from "./_helpers.ts";
+import { needsPulsarData, pulsarCsvPath, ROOT, runDeno, withTempDir } from "./_helpers.ts";
 
 function capture(): TrainIO & { out: string[]; err: string[] } {
   const out: string[] = [], err: string[] = [];
@@ -63,7 +63,7 @@ async function trainArgs(out: string, ...more: string[]): Promise<string[]> {
   return ["--data", data, "--out", out, "--steps", "20", "--workers", "1", ...more];
 }
 
-Deno.test("a set is replaced whole: a writer failing on any file, or a full disk, leaves the previous set (12.1)", async () => {
+needsPulsarData.test("a set is replaced whole: a writer failing on any file, or a full disk, leaves the previous set (12.1)", async () => {
   await withTempDir("denograd_outputs_", async (dir) => {
     const out = join(dir, "results");
     assert.equal(await runTrain(await trainArgs(out, "--seed", "0"), capture()), 0);
@@ -190,7 +190,7 @@ Deno.test("a reader never meets a missing file or a mixed pair while sets are sw
   });
 });
 
-Deno.test("a second run into an --out in use fails at once naming the lock; the OS frees a dead holder's lock (12.1)", async () => {
+needsPulsarData.test("a second run into an --out in use fails at once naming the lock; the OS frees a dead holder's lock (12.1)", async () => {
   await withTempDir("denograd_outputs_", async (dir) => {
     const out = join(dir, "results");
     const child = join(dir, "holder.ts");
@@ -242,7 +242,7 @@ await new Promise(() => setInterval(() => {}, 1000));
   });
 });
 
-Deno.test("two concurrent runs into one --out: one writes a whole set, the other fails naming the lock (12.1)", async () => {
+needsPulsarData.test("two concurrent runs into one --out: one writes a whole set, the other fails naming the lock (12.1)", async () => {
   await withTempDir("denograd_outputs_", async (dir) => {
     const out = join(dir, "results");
     const ios = [capture(), capture()];
@@ -261,7 +261,7 @@ Deno.test("two concurrent runs into one --out: one writes a whole set, the other
   });
 });
 
-Deno.test("--out is checked before training: under a file, a file, others' files, no --allow-write (12.8, 12.12)", async () => {
+needsPulsarData.test("--out is checked before training: under a file, a file, others' files, no --allow-write (12.8, 12.12)", async () => {
   await withTempDir("denograd_outputs_", async (dir) => {
     const file = join(dir, "file");
     await Deno.writeTextFile(file, "x");
@@ -314,7 +314,7 @@ Deno.test("--out is checked before training: under a file, a file, others' files
   });
 });
 
-Deno.test("a real read-only directory is reported as such before training (skipped as root)", async () => {
+needsPulsarData.test("a real read-only directory is reported as such before training (skipped as root)", async () => {
   await withTempDir("denograd_outputs_", async (dir) => {
     const ro = join(dir, "ro");
     await Deno.mkdir(ro, { mode: 0o555 });
@@ -327,7 +327,7 @@ Deno.test("a real read-only directory is reported as such before training (skipp
   });
 });
 
-Deno.test("stale temp files of killed runs are removed, and a plain results/ from before is adopted", async () => {
+needsPulsarData.test("stale temp files of killed runs are removed, and a plain results/ from before is adopted", async () => {
   await withTempDir("denograd_outputs_", async (dir) => {
     const out = join(dir, "results");
     await Deno.mkdir(out);
@@ -348,7 +348,7 @@ Deno.test("stale temp files of killed runs are removed, and a plain results/ fro
   });
 });
 
-Deno.test("seeds and train share --out: each replaces its own files and keeps the other's", async () => {
+needsPulsarData.test("seeds and train share --out: each replaces its own files and keeps the other's", async () => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_outputs_", async (dir) => {
     const out = join(dir, "results");

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists } from "../lib/_fs.ts";
-import { pulsarCsvPath, ROOT, runDeno } from "./_helpers.ts";
+import { needsPulsarData, pulsarCsvPath, ROOT, runDeno } from "./_helpers.ts";
 
 const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
 const tasks: Record<string, string> = config.tasks;
@@ -61,7 +61,7 @@ Deno.test("a download the data task's flags do not allow names the flag to add",
   }
 });
 
-Deno.test("the train task's flags train on data and write results anywhere the user says", async () => {
+needsPulsarData.test("the train task's flags train on data and write results anywhere the user says", async () => {
   const data = await pulsarCsvPath();
   const out = await Deno.makeTempDir({ prefix: "denograd_permissions_" });
   try {
@@ -82,7 +82,7 @@ Deno.test("the train task's flags train on data and write results anywhere the u
   }
 });
 
-Deno.test("the train script names the flag to add when a permission is missing", async () => {
+needsPulsarData.test("the train script names the flag to add when a permission is missing", async () => {
   const data = await pulsarCsvPath();
   const out = await Deno.makeTempDir({ prefix: "denograd_permissions_" });
   try {

@@ -19,6 +19,7 @@ import { meanStd, runSeeds, runSeedsCli, seedsTable } from "../scripts/seeds.ts"
 import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
 import {
   htru2Zip,
+  needsPulsarData,
   pulsarCsvPath,
   ROOT,
   runDeno,
@@ -189,6 +190,7 @@ Deno.test("train downloads the data when the default file is missing, says so, a
       const tree = (await listTree(tmp)).map((p) => p.replace(/run-[\w-]+/, "run-ID"));
       assert.deepEqual(tree, [
         "data/",
+        "data/HTRU_2.csv",
         "data/pulsars_tuned.csv",
         "results/",
         "results/loss.svg",
@@ -212,7 +214,7 @@ Deno.test("a failed download of the default data exits 1 naming the URL and leav
       const run = await runTrainIn(tmp, ["--data-url", url, "--steps", "50", "--workers", "1"]);
       assert.equal(run.code, 1, run.stderr);
       assert.ok(run.stderr.includes(`Download of ${url} failed: HTTP 404`), run.stderr);
-      assert.ok(run.stderr.includes("`deno task data`"), run.stderr);
+      assert.ok(run.stderr.includes(`\`deno task data --url ${url}\``), run.stderr); // same URL
       assert.ok(run.stderr.includes("--data PATH"), run.stderr);
       assert.deepEqual(await listTree(tmp), [], "files left after a failed download");
     });
@@ -269,7 +271,7 @@ Deno.test("layers that do not fit the data, or bad data, exit 2 naming the probl
   });
 });
 
-Deno.test("a --batch whose step cannot fit in memory exits 2 naming the flag, before reading data (12.7)", async () => {
+needsPulsarData.test("a --batch whose step cannot fit in memory exits 2 naming the flag, before reading data (12.7)", async () => {
   await withTempDir("denograd_train_test_", async (dir) => {
     const out = join(dir, "out");
     for (const batch of ["100000000", "1000000000"]) {
@@ -308,7 +310,7 @@ Deno.test("a --batch whose step cannot fit in memory exits 2 naming the flag, be
   );
 });
 
-Deno.test("labels that are not 0..K-1 are a data error", async () => {
+needsPulsarData.test("labels that are not 0..K-1 are a data error", async () => {
   await withTempDir("denograd_train_test_", async (dir) => {
     const csv = join(dir, "gap.csv");
     await Deno.writeTextFile(csv, "a,label\n0,1\n1,3\n");
@@ -318,7 +320,7 @@ Deno.test("labels that are not 0..K-1 are a data error", async () => {
   });
 });
 
-Deno.test("a default run on the pulsar data writes metrics, model and loss curve", async (t) => {
+needsPulsarData.test("a default run on the pulsar data writes metrics, model and loss curve", async (t) => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_train_test_", async (dir) => {
     const io = capture();
@@ -415,7 +417,7 @@ Deno.test("a default run on the pulsar data writes metrics, model and loss curve
   });
 });
 
-Deno.test("a diverging run keeps the previous outputs, writes its own to OUT.d/diverged/ and exits 3 (12.2)", async () => {
+needsPulsarData.test("a diverging run keeps the previous outputs, writes its own to OUT.d/diverged/ and exits 3 (12.2)", async () => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_train_test_", async (dir) => {
     const out = join(dir, "out");
@@ -454,7 +456,7 @@ async function readSet(dir: string): Promise<Record<string, string>> {
   return set;
 }
 
-Deno.test("an aborted run exits 1 with its message and writes no files", async () => {
+needsPulsarData.test("an aborted run exits 1 with its message and writes no files", async () => {
   const data = await pulsarCsvPath();
   await withTempDir("denograd_train_test_", async (dir) => {
     const io = capture();
