@@ -197,11 +197,12 @@ function checkFirstOrder(f: Fn, args: unknown[], s: Settings, of: string, rng: R
 
 /** For each element of the output, how to name it after the argument's entry. */
 function outputEntries(y: unknown): string[] {
-  const [leaves, , paths] = leavesOf(y, "the result");
+  const [leaves, , paths] = leavesOf(y, "result");
   if (leaves.length === 1 && typeof leaves[0] === "number") return [""];
   return leaves.flatMap((leaf, i) => {
+    const name = leaves.length === 1 ? "output" : `output ${paths[i]}`;
     const count = typeof leaf === "number" ? 1 : leaf.data.length;
-    return Array.from({ length: count }, (_, k) => `, output ${paths[i]}${entry(leaf, k)}`);
+    return Array.from({ length: count }, (_, k) => `, ${name}${entry(leaf, k)}`);
   });
 }
 
@@ -222,6 +223,6 @@ function compare(s: Settings, what: string, where: string, ad: number, fd: numbe
   if (Math.abs(ad - fd) <= tol) return;
   throw new Error(
     `checkGrads: ${what} disagrees with central differences for ${where}: it gives ${ad}, ` +
-      `central differences give ${fd} (tolerance ${tol.toPrecision(3)}; eps ${s.eps})`,
+      `central differences give ${fd} (tolerance ${Number(tol.toPrecision(3))}; eps ${s.eps})`,
   );
 }
