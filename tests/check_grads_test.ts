@@ -171,7 +171,7 @@ Deno.test("checkGrads rejects bad options and arguments", () => {
     /^TypeError: checkGrads: args must be a non-empty/,
   );
   assert.throws(() => checkGrads(1 as never, [1]), /^TypeError: checkGrads: f must be a function/);
-  assert.throws(() => checkGrads(f, ["x"]), /checkGrads: argument 1 is a string/);
+  assert.throws(() => checkGrads(f, ["x"] as never), /checkGrads: argument 1 is a string/);
 });
 
 Deno.test("definePrimitive checks the definition, the arity and the rules' results", () => {

@@ -50,7 +50,12 @@ const looseJvp = jvp as unknown as (f: Fn, p: unknown[], t: unknown[]) => [unkno
  * assert.throws(() => checkGrads(badSquare, [3]), /VJP.*argument 1.*gives 3, central differences give 6/);
  * ```
  */
-export function checkGrads(f: Fn, args: readonly unknown[], options: CheckGradsOptions = {}): void {
+// deno-lint-ignore no-explicit-any
+export function checkGrads<A extends any[]>(
+  f: (...args: A) => unknown,
+  args: A,
+  options: CheckGradsOptions = {},
+): void {
   if (typeof f !== "function") {
     throw new TypeError(`checkGrads: f must be a function, got ${describe(f)}`);
   }
@@ -61,16 +66,16 @@ export function checkGrads(f: Fn, args: readonly unknown[], options: CheckGradsO
   }
   const settings = checkOptions(options);
   const rng = createRng(0);
-  checkFirstOrder(f, [...args], settings, "", rng);
+  checkFirstOrder(f as Fn, [...args], settings, "", rng);
   if (settings.order === 1) return;
   if (settings.modes.includes("rev")) {
     const y = f(...args), u = typeof y === "number" ? 1 : randomLike(y, rng);
-    const pull = (...a: unknown[]) => looseVjp(f, ...a)[1](u);
+    const pull = (...a: unknown[]) => looseVjp(f as Fn, ...a)[1](u);
     checkFirstOrder(pull, [...args], settings, " of the VJP", rng);
   }
   if (settings.modes.includes("fwd")) {
     const v = args.map((a) => randomLike(a, rng));
-    const push = (...a: unknown[]) => looseJvp(f, a, v)[1];
+    const push = (...a: unknown[]) => looseJvp(f as Fn, a, v)[1];
     checkFirstOrder(push, [...args], settings, " of the JVP", rng);
   }
 }
