@@ -2,21 +2,42 @@
 // autograd's `flatten`, JAX's `ravel_pytree`).
 
 import { Matrix } from "../matrix.ts";
+import { add } from "./ops.ts";
+import { definePrimitive } from "./primitive.ts";
 import { flatten, type Grad, type Tree } from "./transforms.ts";
-import { describe, formatShape, shapeOf, Traced } from "./tracer.ts";
+import { describe, formatShape, shapeOf, type Tensor, Traced } from "./tracer.ts";
+
+/** Whether a tree type may hold traced values (then `ravel` gives a traced vector). */
+type MayBeTraced<T> = Tree extends T ? true
+  : T extends Traced ? true
+  : T extends number | Matrix ? false
+  : T extends readonly (infer U)[] ? MayBeTraced<U>
+  : T extends object ? MayBeTraced<T[keyof T]>
+  : false;
+
+/** The vector `ravel` returns: a matrix, or a tensor when the tree may be traced. */
+export type Raveled<T> = true extends MayBeTraced<T> ? Tensor : Matrix;
+
+/** `unravel`: a plain vector gives plain values; a traced one, traced values. */
+export interface Unravel<T> {
+  /** Rebuilds the tree from a plain n×1 matrix (copying it). */
+  (vector: Matrix): Tree extends T ? Tree : Grad<T>;
+  /** Rebuilds the tree from an n×1 tensor, differentiably (inside a transform). */
+  (vector: Tensor): Tree;
+}
 
 /**
  * Copies the leaves of `tree` (a number, a matrix, or arrays and plain objects nesting them)
  * into one column vector, an n×1 matrix, leaf after leaf in the order of the tree (array
  * items in order, object keys in insertion order) and each matrix row by row; a number takes
  * one slot. Returns `[vector, unravel]`, where `unravel(v)` builds a new tree of the same
- * structure and shapes from an n×1 matrix `v` (numbers come back as numbers). Both work on
- * plain values: take gradients with respect to the tree and ravel them, as HIPS autograd's
- * `flatten_func` does.
+ * structure and shapes from an n×1 matrix `v` (numbers come back as numbers). Both are
+ * differentiable: inside a transform, traced leaves give a traced vector and a traced vector
+ * gives traced leaves (HIPS autograd's `flatten` and JAX's `ravel_pytree` work the same way).
  *
- * @example Round trip of a parameter tree
+ * @example Round trip of a parameter tree, and a loss of the flat vector
  * ```ts
- * import { Matrix, ravel } from "../../mod.ts";
+ * import { grad, Matrix, ravel, sum, square, type Tensor } from "../../mod.ts";
  * import assert from "node:assert/strict";
  * const params = { w: Matrix.from([[1, 2], [3, 4]]), b: [5, Matrix.from([[6]])] };
  * const [v, unravel] = ravel(params);
@@ -24,44 +45,76 @@ import { describe, formatShape, shapeOf, Traced } from "./tracer.ts";
  * const back = unravel(v);
  * assert.deepEqual(back.w.toArray(), [[1, 2], [3, 4]]);
  * assert.equal(back.b[0], 5);
+ * // the L2 norm² of all parameters, differentiated with respect to the tree
+ * const g = grad((p: typeof params) => sum(square(ravel(p)[0])))(params);
+ * assert.deepEqual(g.w.toArray(), [[2, 4], [6, 8]]);
+ * assert.equal(g.b[0], 10);
  * ```
  */
-export function ravel<T extends Tree>(tree: T): [Matrix, (vector: Matrix) => Grad<T>] {
-  const [leaves, rebuild, paths] = flatten(tree, "ravel", "tree");
-  const shapes = leaves.map((leaf, i) => {
-    if (leaf instanceof Traced) {
-      throw new TypeError(
-        `ravel: ${paths[i]} is a traced value; ravel works on plain values (ravel the ` +
-          "gradient a transform returns, or call ravel outside the function being transformed)",
-      );
-    }
-    return shapeOf(leaf);
-  });
-  const n = shapes.reduce((sum, s) => sum + (s === undefined ? 1 : s[0] * s[1]), 0);
+export function ravel<T extends Tree>(tree: T): [Raveled<T>, Unravel<T>] {
+  const [leaves, rebuild] = flatten(tree, "ravel", "tree");
+  const shapes = leaves.map(shapeOf);
+  const offsets: number[] = [];
+  const n = shapes.reduce(
+    (at, s) => (offsets.push(at), at + (s === undefined ? 1 : s[0] * s[1])),
+    0,
+  );
   if (n === 0) throw new RangeError("ravel: the tree has no numbers or matrices to ravel");
-  const vector = Matrix.zeros(n, 1);
-  let at = 0;
-  for (const leaf of leaves) {
-    if (leaf instanceof Matrix) (vector.data.set(leaf.data, at), at += leaf.data.length);
-    else vector.data[at++] = leaf as number;
+  const parts = shapes.map((s, i) => leafPrimitives(s, offsets[i], n, i));
+  let vector: Tensor;
+  if (leaves.some((leaf) => leaf instanceof Traced)) {
+    vector = leaves.map((leaf, i) => parts[i].put(leaf)).reduce((sum, t) => add(sum, t));
+  } else {
+    const plain = Matrix.zeros(n, 1);
+    leaves.forEach((leaf, i) => {
+      if (leaf instanceof Matrix) plain.data.set(leaf.data, offsets[i]);
+      else plain.data[offsets[i]] = leaf as number;
+    });
+    vector = plain;
   }
-  const unravel = (v: Matrix): Grad<T> => {
-    if (!(v instanceof Matrix) || v.rows !== n || v.cols !== 1) {
-      const x: unknown = v;
-      const got = x instanceof Matrix
-        ? `a ${formatShape(shapeOf(x))} matrix`
-        : x instanceof Traced
-        ? "a traced value (unravel works on plain values)"
-        : describe(x);
-      throw new TypeError(`unravel: expected a plain ${n}x1 matrix, got ${got}`);
+  const unravel = (v: Tensor) => {
+    const s = v instanceof Matrix || v instanceof Traced ? shapeOf(v) : undefined;
+    if (s === undefined || s[0] !== n || s[1] !== 1) {
+      const got = s === undefined ? describe(v) : `a ${formatShape(s)} matrix`;
+      throw new TypeError(`unravel: expected a vector of shape ${n}x1, got ${got}`);
     }
-    let i = 0;
-    return rebuild(shapes.map((s) => {
-      if (s === undefined) return v.data[i++];
-      const m = new Matrix(s[0], s[1], v.data.slice(i, i + s[0] * s[1]));
-      i += s[0] * s[1];
-      return m;
-    })) as Grad<T>;
+    return rebuild(parts.map((part) => part.take(v)));
   };
-  return [vector, unravel];
+  return [vector as Raveled<T>, unravel as Unravel<T>];
+}
+
+/**
+ * The two linear maps between leaf `index` (of shape `shape`, at `offset` in a vector of
+ * `n`): `take` reads it out of the vector, `put` places it in a vector of zeros. Each is the
+ * other's transpose, which gives their VJPs; being linear, each is its own JVP.
+ */
+function leafPrimitives(
+  shape: [number, number] | undefined,
+  offset: number,
+  n: number,
+  index: number,
+) {
+  const size = shape === undefined ? 1 : shape[0] * shape[1];
+  const take = definePrimitive({
+    name: `unravel[${index}]`,
+    forward: (v) => {
+      const data = (v as Matrix).data;
+      if (shape === undefined) return data[offset];
+      return new Matrix(shape[0], shape[1], data.slice(offset, offset + size));
+    },
+    vjp: [(g) => put(g)],
+    jvp: ([t]) => take(t!),
+  });
+  const put = definePrimitive({
+    name: `ravel[${index}]`,
+    forward: (x) => {
+      const out = Matrix.zeros(n, 1);
+      if (typeof x === "number") out.data[offset] = x;
+      else out.data.set(x.data, offset);
+      return out;
+    },
+    vjp: [(g) => take(g)],
+    jvp: ([t]) => put(t!),
+  });
+  return { take, put };
 }
