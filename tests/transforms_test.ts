@@ -242,5 +242,19 @@ Deno.test("the Jacobian transforms name themselves and the argument in their err
     message: /^hvp: expected the function's/,
   });
   assert.throws(() => hvp(f, 2)(1, 1), { name: "RangeError", message: /^hvp: argnum 2/ });
+  assert.throws(() => hvp(f)(Matrix.from([[1, 2]]), 1), {
+    name: "TypeError",
+    message: "hvp: v must have the structure and shapes of argument 1 (argument 1 is 1x2, " +
+      "v's leaf scalar)",
+  });
+  const g = (p: Tensor[]) => sum(mul(p[0], p[1]));
+  assert.throws(
+    () => hvp(g)([1, 2], [1] as never),
+    /^TypeError: hvp: v must have the structure and shapes of argument 1 \(argument 1\[1\] is scalar\)$/,
+  );
+  assert.throws(() => hvp(f)(Matrix.from([[1, 2]]), Matrix.from([[1, 2]])), {
+    name: "TypeError",
+    message: /^hvp: the function must return a scalar \(a number or a 1x1 matrix\), got a 1x2/,
+  });
   assert.throws(() => elementwiseGrad(f, -1)(1), /^RangeError: elementwiseGrad: argnum -1/);
 });

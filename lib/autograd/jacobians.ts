@@ -2,8 +2,16 @@
 // (forward mode), `hessian`, `hvp` (forward-over-reverse) and `elementwiseGrad`.
 
 import { Matrix } from "../matrix.ts";
-import { checkArgnum, flatten, type Grad, grad, jvp, makeVjp } from "./transforms.ts";
-import { describe, formatShape, shapeOf, type Tensor, Traced, type Value } from "./tracer.ts";
+import { checkArgnum, flatten, type Grad, jvp, makeVjp } from "./transforms.ts";
+import {
+  describe,
+  formatShape,
+  sameShape,
+  shapeOf,
+  type Tensor,
+  Traced,
+  type Value,
+} from "./tracer.ts";
 
 // deno-lint-ignore no-explicit-any
 type Fn = (...args: any[]) => unknown;
@@ -162,30 +170,31 @@ export function hessian<A extends any[]>(
   f: (...args: A) => Tensor,
   argnum = 0,
 ): (...args: A) => Value {
-  const gradient = (...args: unknown[]) => {
-    const [y, pullback] = makeVjp(
-      (z: unknown) => f(...(replace(args, argnum, z) as A)),
-      [args[argnum]],
-      "hessian",
-    );
-    const tensor = typeof y === "number" || y instanceof Matrix || y instanceof Traced;
-    const s = tensor ? shapeOf(y) : undefined;
-    if (!tensor || (s !== undefined && (s[0] !== 1 || s[1] !== 1))) {
-      const got = s === undefined ? describe(y) : `a ${formatShape(s)} matrix`;
-      throw new TypeError(
-        `hessian: the function must return a scalar (a number or a 1x1 matrix), got ${got}; ` +
-          "reduce it with sum() or mean(), or use jacobian of a gradient",
-      );
-    }
-    return pullback(s === undefined ? 1 : Matrix.full(1, 1, 1))[0] as Tensor;
-  };
-  const jac = jacfwd(gradient, argnum);
+  const jac = jacfwd(scalarGradient("hessian", f, argnum) as (...a: A) => Tensor, argnum);
   return (...args: A) => {
     argumentValue("hessian", args, argnum);
     return jac(...args);
   };
 }
 
+/** `grad(f, argnum)` with `where` in its messages, for the second-order transforms. */
+function scalarGradient(where: string, f: Fn, argnum: number): Fn {
+  return (...args: unknown[]) => {
+    const [y, pullback] = makeVjp((z: unknown) => f(...replace(args, argnum, z)), [
+      args[argnum],
+    ], where);
+    const tensor = typeof y === "number" || y instanceof Matrix || y instanceof Traced;
+    const s = tensor ? shapeOf(y) : undefined;
+    if (!tensor || (s !== undefined && (s[0] !== 1 || s[1] !== 1))) {
+      const got = s === undefined ? describe(y) : `a ${formatShape(s)} matrix`;
+      throw new TypeError(
+        `${where}: the function must return a scalar (a number or a 1x1 matrix), got ${got}; ` +
+          "reduce it with sum() or mean()",
+      );
+    }
+    return pullback(s === undefined ? 1 : Matrix.full(1, 1, 1))[0];
+  };
+}
 /**
  * `hvp(f, argnum)` returns a function taking `f`'s arguments followed by a vector `v` shaped
  * like argument `argnum` (a number, a matrix or a tree of them) that computes the
@@ -207,7 +216,7 @@ export function hvp<A extends any[], N extends number = 0>(
   f: (...args: A) => Tensor,
   argnum: N = 0 as N,
 ): (...argsAndV: [...A, unknown]) => Grad<A[N]> {
-  const gradient = grad(f, argnum) as unknown as Fn;
+  const gradient = scalarGradient("hvp", f, argnum);
   const forward = jvp as unknown as (f: Fn, p: unknown[], t: unknown[]) => [unknown, unknown];
   return (...argsAndV) => {
     if (argsAndV.length < 2) {
@@ -218,6 +227,7 @@ export function hvp<A extends any[], N extends number = 0>(
     }
     const args = argsAndV.slice(0, -1), v = argsAndV.at(-1);
     checkArgnum("hvp", argnum, args);
+    checkStructure(args[argnum], v, argnum);
     const g = (z: unknown) => gradient(...replace(args, argnum, z));
     return forward(g, [args[argnum]], [v])[1] as Grad<A[N]>;
   };
@@ -256,4 +266,20 @@ export function elementwiseGrad<A extends any[], N extends number = 0>(
     });
     return pullback(rebuild(ones))[0] as Grad<A[N]>;
   };
+}
+
+/** A TypeError unless `v` has the structure and shapes of argument `argnum`, `x`. */
+function checkStructure(x: unknown, v: unknown, argnum: number): void {
+  const [xs, , paths] = flatten(x, "hvp", `argument ${argnum + 1}`);
+  const [vs] = flatten(v, "hvp", "v");
+  const i = xs.findIndex((leaf, i) => i >= vs.length || !sameShape(leaf, vs[i]));
+  if (i < 0 && xs.length === vs.length) return;
+  const at = i < 0
+    ? ""
+    : ` (${paths[i]} is ${formatShape(shapeOf(xs[i]))}${
+      i < vs.length ? `, v's leaf ${formatShape(shapeOf(vs[i]))}` : ""
+    })`;
+  throw new TypeError(
+    `hvp: v must have the structure and shapes of argument ${argnum + 1}${at}`,
+  );
 }
