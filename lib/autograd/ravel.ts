@@ -8,7 +8,7 @@ import { flatten, type Grad, type Tree } from "./transforms.ts";
 import { describe, formatShape, shapeOf, type Tensor, Traced } from "./tracer.ts";
 
 /** Whether a tree type may hold traced values (then `ravel` gives a traced vector). */
-type MayBeTraced<T> = Tree extends T ? true
+export type MayBeTraced<T> = Tree extends T ? true
   : T extends Traced ? true
   : T extends number | Matrix ? false
   : T extends readonly (infer U)[] ? MayBeTraced<U>
