@@ -129,6 +129,13 @@ Deno.test("hvp equals hessian(f)·v without forming H, for matrices, numbers and
   const Hv = hvp(f)(w, 0.3, v) as Matrix;
   assert.deepEqual(Hv.shape, [3, 1]);
   assertClose(flat(Hv), flat(matmul(H, v) as Matrix), "Hv", 1e-13);
+  // one traced call of f for H·v; forming H takes one per element of w
+  let calls = 0;
+  const counted = (w: Tensor, bias: Tensor) => (calls++, f(w, bias));
+  hvp(counted)(w, 0.3, v);
+  assert.equal(calls, 1);
+  hessian(counted)(w, 0.3);
+  assert.equal(calls, 1 + 3);
   assertClose(
     [hvp(f, 1)(w, 0.3, 2) as number],
     [2 * (hessian(f, 1)(w, 0.3) as number)],

@@ -152,7 +152,10 @@ function argumentLeaves(args: unknown[]) {
   return { leaves, paths, rebuild };
 }
 
-/** `leaves` with element `k` of leaf `j` replaced by its value plus `delta` (or by `value`). */
+/**
+ * `leaves` with `delta` added to element `k` of leaf `j`; with `zero`, a tangent: zeros shaped
+ * like `leaves` but `delta` there.
+ */
 function withEntry(leaves: Value[], j: number, k: number, delta: number, zero = false): Value[] {
   return leaves.map((leaf, i) => {
     const base = zero ? (typeof leaf === "number" ? 0 : Matrix.zeros(leaf.rows, leaf.cols)) : leaf;
