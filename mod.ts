@@ -126,3 +126,7 @@ export {
   type Schedule,
 } from "./lib/optim/schedules.ts";
 export { minimize, type MinimizeOptions, type MinimizeResult } from "./lib/optim/minimize.ts";
+export { elementwiseGrad, hessian, hvp, jacfwd, jacobian } from "./lib/autograd/jacobians.ts";
+export { type MayBeTraced, ravel, type Raveled, type Unravel } from "./lib/autograd/ravel.ts";
+export { checkGrads, type CheckGradsOptions } from "./lib/autograd/check.ts";
+export { definePrimitive, type PrimitiveDefinition } from "./lib/autograd/primitive.ts";

@@ -164,7 +164,8 @@ function matchTree(
   return leaves;
 }
 
-function checkArgnum(where: string, argnum: number, args: unknown[]): void {
+/** @internal A RangeError unless `argnum` picks one of `args`, naming the transform. */
+export function checkArgnum(where: string, argnum: number, args: unknown[]): void {
   if (!Number.isInteger(argnum) || argnum < 0 || argnum >= args.length) {
     throw new RangeError(
       `${where}: argnum ${argnum} is out of range for a call with ${args.length} argument(s)`,

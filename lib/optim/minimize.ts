@@ -2,7 +2,8 @@
 
 import { Matrix } from "../matrix.ts";
 import type { Tensor, Value } from "../autograd/tracer.ts";
-import { flatten, grad, jvp, type Tree, valueAndGrad } from "../autograd/transforms.ts";
+import { type Tree, valueAndGrad } from "../autograd/transforms.ts";
+import { hvp } from "../autograd/jacobians.ts";
 import { checkNumber, ravel } from "./_flat.ts";
 import { dot, type Point, wolfeLineSearch } from "./_linesearch.ts";
 
@@ -165,7 +166,7 @@ function makeProblem<T extends Tree>(
   // deno-lint-ignore no-explicit-any
   const loose = f as (x: any) => Tensor;
   const valueGrad = valueAndGrad(loose) as (x: Tree) => [Value, unknown];
-  const gradient = grad(loose) as (x: Tree) => unknown;
+  const hessianVector = hvp(loose) as (x: Tree, v: Tree) => unknown;
   const problem: Problem = {
     evaluations: 0,
     hessianProducts: 0,
@@ -179,28 +180,10 @@ function makeProblem<T extends Tree>(
     },
     hvp(x, v) {
       problem.hessianProducts++;
-      return hessianVector(gradient, unravel(x), unravel(v));
+      return ravel(hessianVector(unravel(x), unravel(v)), "minimize", "Hv").data;
     },
   };
   return problem;
-}
-
-/**
- * `H·v` as the forward-mode derivative of the gradient along `v`. `jvp` takes a function with
- * one tensor output, so for a tree the gradient's leaves are differentiated one pass each.
- */
-function hessianVector(gradient: (x: Tree) => unknown, x: Tree, v: Tree): Float64Array {
-  const [leaves] = flatten(x, "minimize");
-  // Loosely typed: `Grad<Tree>` is too deep for the checker.
-  const forward = jvp as unknown as (
-    f: (z: Tree) => Tensor,
-    primals: unknown[],
-    tangents: unknown[],
-  ) => [Value, Value];
-  const outputs = leaves.length === 1
-    ? [forward((z) => gradient(z) as Tensor, [x], [v])[1]]
-    : leaves.map((_, k) => forward((z) => flatten(gradient(z), "minimize")[0][k], [x], [v])[1]);
-  return ravel(outputs, "minimize", "Hv").data;
 }
 
 interface Outcome {
