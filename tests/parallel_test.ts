@@ -2,8 +2,10 @@
 
 import assert from "node:assert/strict";
 import { createRng, grad, initMLP, Matrix, mseLoss, train, type TrainOptions } from "../mod.ts";
-import { allocateBuffers, gatherRows, ShardRunner, viewParams } from "../lib/train/_shard.ts";
-import { runningWorkers, WorkerPool } from "../lib/train/_pool.ts";
+import { allocateBuffers, gatherRows } from "../lib/train/_protocol.ts";
+import { copyIn, layoutOf } from "../lib/train/_params.ts";
+import { runningWorkers } from "../lib/train/_pool.ts";
+import { openStepRunner } from "../lib/train/_step.ts";
 
 const USER_LOSS = new URL("./fixtures/user_loss.ts", import.meta.url);
 const MLP_LOSS = new URL("../lib/train/mlp_loss.ts", import.meta.url).href;
@@ -34,21 +36,15 @@ async function parallelGradient(
   threads: number,
   shards: number,
 ): Promise<Float64Array> {
-  const shapes = params.map((p) => [p.rows, p.cols] as [number, number]);
-  const buffers = allocateBuffers(shapes, data.X, data.Y, indices.length, shards, threads);
-  viewParams(buffers.params, shapes).forEach((m, i) => m.data.set(params[i].data));
+  const { layout, leaves } = layoutOf(params);
+  const buffers = allocateBuffers(layout, data, indices.length, shards, threads);
+  copyIn(leaves, buffers.params);
   buffers.indices.set(indices);
-  const runner = new ShardRunner(buffers, mseLoss, "test");
-  const pool = threads > 1 ? new WorkerPool(buffers, threads, MLP_LOSS) : undefined;
+  const runner = await openStepRunner(buffers, mseLoss, { lossUrl: MLP_LOSS });
   try {
-    await pool?.start();
-    if (pool) await pool.step(runner, 1);
-    else {
-      runner.reset();
-      runner.work();
-    }
+    assert.equal(await runner.step(1), true);
   } finally {
-    await pool?.close();
+    await runner.close();
   }
   return buffers.slabs.slice(0, buffers.params.length);
 }
@@ -123,7 +119,7 @@ Deno.test("a custom loss module is used by every thread", async () => {
 
 Deno.test("a loss module without a loss export is rejected", async () => {
   await assert.rejects(
-    run({ workers: 1, loss: new URL("../lib/train/_shard.ts", import.meta.url) }),
+    run({ workers: 1, loss: new URL("../lib/train/_protocol.ts", import.meta.url) }),
     /does not export a function named "loss"/,
   );
 });

@@ -5,17 +5,15 @@
 import {
   type Buffers,
   describeError,
-  type FromWorker,
   GEN,
-  importLoss,
+  type Message,
   RUNNING,
-  ShardRunner,
   SPIN_MS,
   STOP,
-  type ToWorker,
-} from "./_shard.ts";
+} from "./_protocol.ts";
+import { importLoss, ShardRunner } from "./_shard.ts";
 
-const post = (message: FromWorker) => self.postMessage(message);
+const post = (message: Message) => self.postMessage(message);
 // Clears this worker's running flag; set once the control block arrives.
 let checkOut = () => {};
 
@@ -40,7 +38,8 @@ try {
   // A runtime that freezes Deno.exit: nothing to guard.
 }
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
+self.onmessage = async (event: MessageEvent<Message>) => {
+  if (event.data.type !== "init") return;
   const { index, buffers, loss } = event.data;
   const control = buffers.control;
   checkOut = () => {
@@ -49,7 +48,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   };
   let runner: ShardRunner;
   try {
-    runner = new ShardRunner(buffers, await importLoss(loss), `train worker ${index}`);
+    runner = new ShardRunner(buffers, await importLoss(loss), index, `train worker ${index}`);
   } catch (e) {
     post({ type: "fault", message: describeError(e) });
     checkOut();
