@@ -43,6 +43,16 @@ Deno.test("a worker stuck in its loss does not hang train: the signal aborts it,
   });
 });
 
+Deno.test("an abort while a worker is still loading stops that worker too", async () => {
+  const loss = new URL("./fixtures/user_loss.ts?worker=1&mode=slow", import.meta.url);
+  const params = initMLP([8, 25, 10, 2], createRng(0));
+  const signal = AbortSignal.timeout(50);
+  const result = await train({ params, X, Y, threads: 2, shards: 2, loss, signal });
+  assert.equal(result.status, "aborted");
+  assert.deepEqual(result.loss, []);
+  assert.equal(runningWorkers(), 0);
+});
+
 Deno.test("a second train() on parameters already being trained rejects, naming the problem", async () => {
   for (const threads of [1, 2]) {
     const params = initMLP([8, 25, 10, 2], createRng(0));

@@ -69,6 +69,9 @@ function serve(runner: ShardRunner, buffers: Buffers, gen: number): void {
   const control = buffers.control;
   const stopped = () => Atomics.load(control, STOP) !== 0;
   for (;;) {
+    // A pool closed while this worker was still loading bumped GEN before we read it: without
+    // this check we would wait for a step that never comes.
+    if (stopped()) return;
     const until = performance.now() + SPIN_MS;
     while (Atomics.load(control, GEN) === gen && performance.now() < until);
     Atomics.wait(control, GEN, gen);
