@@ -68,6 +68,8 @@ export class ShardRunner {
   readonly #where: string;
   readonly #tree: ReductionTree;
   readonly #offsets: Int32Array;
+  // Whether the parameter tree is one array of leaves, as the gradient then is.
+  readonly #flat: boolean;
   // Gather buffers, one pair per shard size (there are at most two sizes).
   readonly #scratch = new Map<number, [Matrix, Matrix]>();
 
@@ -78,7 +80,8 @@ export class ShardRunner {
     this.#valueAndGrad = valueAndGrad(loss) as unknown as LossAndGrad;
     this.#where = where;
     this.#tree = buildReductionTree(buffers.shards);
-    const { shapes } = buffers.layout;
+    const { shapes, skeleton } = buffers.layout;
+    this.#flat = Array.isArray(skeleton) && skeleton.every((node) => typeof node === "number");
     this.#offsets = new Int32Array(shapes.length);
     for (let i = 1; i < shapes.length; i++) {
       const s = shapes[i - 1];
@@ -149,21 +152,24 @@ export class ShardRunner {
   }
 
   #writeSlab(k: number, grads: unknown, w: number): void {
-    const b = this.#buffers, slabs = b.slabs, base = k * b.params.length;
-    const { shapes, skeleton } = b.layout;
-    forEachLeaf(grads, skeleton, (i, g) => {
-      const shape = shapes[i], offset = base + this.#offsets[i];
-      if (shape === null && typeof g === "number") slabs[offset] = w * g;
-      else if (
-        shape !== null && g instanceof Matrix && g.rows === shape[0] && g.cols === shape[1]
-      ) {
-        const d = g.data;
-        for (let j = 0; j < d.length; j++) slabs[offset + j] = w * d[j];
-      } else {
-        const want = shape === null ? "a number" : `a ${shape[0]}x${shape[1]} matrix`;
-        throw new TypeError(`${this.#where}: the gradient of parameter ${i} is not ${want}`);
-      }
-    }, this.#where);
+    const { skeleton } = this.#buffers.layout;
+    // A flat list of leaves (the MLP's weight list) needs no tree walk.
+    if (Array.isArray(grads) && this.#flat) {
+      for (let i = 0; i < grads.length; i++) this.#writeLeaf(k, i, grads[i], w);
+    } else forEachLeaf(grads, skeleton, (i, g) => this.#writeLeaf(k, i, g, w), this.#where);
+  }
+
+  #writeLeaf(k: number, i: number, g: unknown, w: number): void {
+    const slabs = this.#buffers.slabs, shape = this.#buffers.layout.shapes[i];
+    const offset = k * this.#buffers.params.length + this.#offsets[i];
+    if (shape === null && typeof g === "number") slabs[offset] = w * g;
+    else if (shape !== null && g instanceof Matrix && g.rows === shape[0] && g.cols === shape[1]) {
+      const d = g.data;
+      for (let j = 0; j < d.length; j++) slabs[offset + j] = w * d[j];
+    } else {
+      const want = shape === null ? "a number" : `a ${shape[0]}x${shape[1]} matrix`;
+      throw new TypeError(`${this.#where}: the gradient of parameter ${i} is not ${want}`);
+    }
   }
 
   /** After leaf `k` is written: sums every ancestor whose other child is already done. */

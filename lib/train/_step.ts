@@ -1,8 +1,7 @@
 // The step interface, served by the in-process runner here and by the worker pool in _pool.ts.
 
 import type { Buffers } from "./_protocol.ts";
-import type { LossFn, ShardRunner } from "./_shard.ts";
-import { ShardRunner as Runner } from "./_shard.ts";
+import { type LossFn, ShardRunner } from "./_shard.ts";
 import { WorkerPool } from "./_pool.ts";
 
 /**
@@ -52,7 +51,7 @@ export async function openStepRunner(
   loss: LossFn,
   options: StepRunnerOptions,
 ): Promise<StepRunner> {
-  const local = new Runner(buffers, loss, 0, "train");
+  const local = new ShardRunner(buffers, loss, 0, "train");
   if (buffers.threads === 1) return new InProcessRunner(local);
   const pool = new WorkerPool(buffers, local, options);
   try {
