@@ -53,6 +53,17 @@ Deno.test("an abort while a worker is still loading stops that worker too", asyn
   assert.equal(runningWorkers(), 0);
 });
 
+Deno.test("stepTimeout also bounds a worker's loading of the loss module", async () => {
+  const loss = new URL("./fixtures/user_loss.ts?worker=2&mode=never", import.meta.url);
+  const params = initMLP([8, 25, 10, 2], createRng(0));
+  const start = performance.now();
+  await assert.rejects(
+    train({ params, X, Y, threads: 3, shards: 3, loss, stepTimeout: 500 }),
+    /^Error: train: worker 2 of 2 did not load the loss module within stepTimeout \(500 ms\)$/,
+  );
+  assert.ok(performance.now() - start < 5000);
+});
+
 Deno.test("a second train() on parameters already being trained rejects, naming the problem", async () => {
   for (const threads of [1, 2]) {
     const params = initMLP([8, 25, 10, 2], createRng(0));

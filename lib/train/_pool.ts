@@ -53,6 +53,8 @@ export class WorkerPool implements StepRunner {
     this.#interrupt();
   };
   #phase = "while starting";
+  // Workers that have loaded the loss module and entered their step loop.
+  readonly #loaded = new Set<number>();
 
   constructor(buffers: Buffers, local: ShardRunner, options: StepRunnerOptions) {
     this.#buffers = buffers;
@@ -65,13 +67,37 @@ export class WorkerPool implements StepRunner {
 
   /** Starts the workers and waits until each has loaded the loss module (or an abort). */
   async start(): Promise<void> {
+    const loaded = this.#loaded;
     const ready: Promise<void>[] = [];
     runs.add(this.#buffers);
     for (let index = 1; index < this.#buffers.threads; index++) {
-      ready.push(new Promise((resolve) => this.#spawn(index, resolve)));
+      ready.push(
+        new Promise((resolve) =>
+          this.#spawn(index, () => {
+            loaded.add(index);
+            resolve();
+          })
+        ),
+      );
     }
-    await Promise.race([Promise.all(ready), this.#interrupted]);
+    // stepTimeout bounds loading too: a module that never finishes loading is a stuck worker.
+    const timeout = this.#options.stepTimeout;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      if (timeout !== undefined) timer = setTimeout(resolve, timeout);
+    });
+    try {
+      await Promise.race([Promise.all(ready), this.#interrupted, late]);
+    } finally {
+      clearTimeout(timer);
+    }
     if (this.#fault) throw this.#fault;
+    if (this.#aborted || loaded.size === this.#workers.length) return;
+    const missing = this.#workers.map((_, i) => i + 1).filter((i) => !loaded.has(i));
+    const names = missing.map((i) => `worker ${i} of ${this.#workers.length}`).join(", ");
+    throw new Error(
+      `train: ${names} did not load the loss module within stepTimeout (${timeout} ms)`,
+    );
   }
 
   #spawn(index: number, ready: () => void): void {
@@ -165,7 +191,12 @@ export class WorkerPool implements StepRunner {
         if (wait.async) await wait.value;
       }
     }
-    for (const worker of this.#workers) worker.terminate();
+    for (const [i, worker] of this.#workers.entries()) {
+      worker.terminate();
+      // One still loading its module never entered the step loop; terminate() stops it unless
+      // the module itself is busy in a loop as it loads, which the flag cannot tell apart.
+      if (!this.#loaded.has(i + 1)) Atomics.store(control, RUNNING + i + 1, 0);
+    }
     this.#workers.length = 0;
   }
 

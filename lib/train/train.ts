@@ -47,11 +47,13 @@ export interface TrainOptions<P extends Tree = Matrix[]> {
   /** @deprecated The old name of {@linkcode TrainOptions.threads}, with the same meaning. */
   workers?: number | "auto";
   /**
-   * Milliseconds one step may take on the threads before training rejects with an error
-   * naming the worker still computing (and stops the workers). Default: no limit, since a
-   * step's length depends on the model; then a worker stuck in its loss, or one that dies
-   * without an event (V8 out of memory), waits until `signal` aborts. A worker stuck in a
-   * busy loop cannot be stopped by `terminate()`: its process can end only by `Deno.exit`.
+   * Milliseconds one step (or a worker's loading of the loss module) may take before training
+   * rejects with an error naming the worker still at work, after stopping the workers. It
+   * applies with workers (`threads > 1`): a step on the main thread alone cannot be
+   * interrupted. Default: no limit, since a step's length depends on the model; then a worker
+   * stuck in its loss, or one that dies without an event (V8 out of memory), waits until
+   * `signal` aborts. A worker stuck in a busy loop cannot be stopped by `terminate()`: its
+   * process can end only by `Deno.exit`.
    */
   stepTimeout?: number;
   /** Log the loss every this many steps (and at the last step). Default 50. */
