@@ -2,8 +2,10 @@
 
 import assert from "node:assert/strict";
 import { createRng, grad, initMLP, Matrix, mseLoss, train, type TrainOptions } from "../mod.ts";
-import { allocateBuffers, gatherRows, ShardRunner, viewParams } from "../lib/train/_shard.ts";
-import { runningWorkers, WorkerPool } from "../lib/train/_pool.ts";
+import { allocateBuffers, gatherRows } from "../lib/train/_protocol.ts";
+import { copyIn, layoutOf } from "../lib/train/_params.ts";
+import { runningWorkers } from "../lib/train/_pool.ts";
+import { openStepRunner } from "../lib/train/_pool.ts";
 
 const USER_LOSS = new URL("./fixtures/user_loss.ts", import.meta.url);
 const MLP_LOSS = new URL("../lib/train/mlp_loss.ts", import.meta.url).href;
@@ -34,21 +36,15 @@ async function parallelGradient(
   threads: number,
   shards: number,
 ): Promise<Float64Array> {
-  const shapes = params.map((p) => [p.rows, p.cols] as [number, number]);
-  const buffers = allocateBuffers(shapes, data.X, data.Y, indices.length, shards, threads);
-  viewParams(buffers.params, shapes).forEach((m, i) => m.data.set(params[i].data));
+  const { layout, leaves } = layoutOf(params);
+  const buffers = allocateBuffers(layout, data, indices.length, shards, threads);
+  copyIn(leaves, buffers.params);
   buffers.indices.set(indices);
-  const runner = new ShardRunner(buffers, mseLoss, "test");
-  const pool = threads > 1 ? new WorkerPool(buffers, threads, MLP_LOSS) : undefined;
+  const runner = await openStepRunner(buffers, mseLoss, { lossUrl: MLP_LOSS });
   try {
-    await pool?.start();
-    if (pool) await pool.step(runner, 1);
-    else {
-      runner.reset();
-      runner.work();
-    }
+    assert.equal(await runner.step(1), true);
   } finally {
-    await pool?.close();
+    await runner.close();
   }
   return buffers.slabs.slice(0, buffers.params.length);
 }
@@ -74,14 +70,49 @@ Deno.test("parallel gradient of a batch equals the full-batch gradient", async (
   }
 });
 
+Deno.test("the step interface gives the same bits in-process and on the worker pool", async () => {
+  const params = seedNet();
+  const rng = createRng(9);
+  const indices = Int32Array.from({ length: 100 }, () => rng.randint(data.X.rows));
+  for (const shards of [6, 7]) {
+    const inProcess = await parallelGradient(params, indices, 1, shards);
+    for (const threads of [2, 3]) {
+      assert.deepEqual(await parallelGradient(params, indices, threads, shards), inProcess);
+    }
+  }
+});
+
+Deno.test("a { W, b, s } parameter tree trains bit-identically on 1 and 2 threads", async () => {
+  const LINEAR = new URL("./fixtures/linear_loss.ts", import.meta.url);
+  const init = () => {
+    const r = createRng(2);
+    const W = Matrix.zeros(2, 8);
+    for (let i = 0; i < W.data.length; i++) W.data[i] = 0.1 * r.normal();
+    return { W, b: Matrix.zeros(2, 1), s: 0.5 };
+  };
+  const runTree = (threads: number) => {
+    const params = init();
+    const options = { X: data.X, Y: data.Y, steps: 40, logEvery: 10, shards: 4, loss: LINEAR };
+    return train({ params, threads, lr: 0.05, ...options }).then((r) => ({ params, r }));
+  };
+  const one = await runTree(1), two = await runTree(2);
+  assert.equal(two.r.threads, 2);
+  assert.deepEqual(two.r.loss, one.r.loss);
+  assert.deepEqual(two.r.params, one.r.params);
+  // Matrices are trained in place; the number leaf comes back in a rebuilt tree.
+  assert.equal(one.r.params.W, one.params.W);
+  assert.notEqual(one.r.params.s, 0.5);
+  assert.ok(one.r.loss.at(-1)!.loss < one.r.loss[0].loss);
+});
+
 function run(options: Partial<TrainOptions>) {
   const params = options.params ?? seedNet();
   return train({ params, X: data.X, Y: data.Y, steps: 60, logEvery: 20, ...options });
 }
 
-Deno.test("training is bit-identical for 1, 2, 3 and 4 workers", async (t) => {
+Deno.test("training is bit-identical for 1, 2, 3 and 4 threads", async (t) => {
   for (const shards of [12, 5]) {
-    await t.step(`${shards} micro-shards`, async () => {
+    await t.step(`${shards} shards`, async () => {
       const reference = await run({ workers: 1, shards });
       for (const workers of [2, 3, 4]) {
         const result = await run({ workers, shards });
@@ -92,7 +123,7 @@ Deno.test("training is bit-identical for 1, 2, 3 and 4 workers", async (t) => {
       }
     });
   }
-  await t.step("default micro-shards on a step big enough to split", async () => {
+  await t.step("default shards on a step big enough to split", async () => {
     const net = () => initMLP([8, 64, 64, 2], createRng(3));
     const reference = await run({ params: net(), batch: 300, steps: 10, workers: 1 });
     assert.equal(reference.shards, 6);
@@ -123,13 +154,13 @@ Deno.test("a custom loss module is used by every thread", async () => {
 
 Deno.test("a loss module without a loss export is rejected", async () => {
   await assert.rejects(
-    run({ workers: 1, loss: new URL("../lib/train/_shard.ts", import.meta.url) }),
+    run({ workers: 1, loss: new URL("../lib/train/_protocol.ts", import.meta.url) }),
     /does not export a function named "loss"/,
   );
 });
 
 Deno.test("worker faults reject within 1 s, stop all workers, keep the last step", async (t) => {
-  // Workers claim micro-shards as they come free, so the step of a worker's third loss call
+  // Workers claim shards as they come free, so the step of a worker's third loss call
   // varies: read it from the error, and compare with a run that stops just before it.
   const faults = [
     ["throw", /Error: injected fault on call 3$/],

@@ -1,8 +1,22 @@
 // Tests of the trainer's protocol on one thread: batches, SGD, logging, divergence, options.
 
 import assert from "node:assert/strict";
-import { createRng, grad, initMLP, Matrix, mseLoss, train, type TrainOptions } from "../mod.ts";
-import { planWorkers } from "../lib/train/train.ts";
+import {
+  add,
+  createRng,
+  grad,
+  initMLP,
+  matmul,
+  Matrix,
+  mean,
+  mseLoss,
+  square,
+  sub,
+  train,
+  type TrainOptions,
+  transpose,
+} from "../mod.ts";
+import { measureStepWork, planThreads } from "../lib/train/_plan.ts";
 import { loadLabeledCsv, oneHot } from "../lib/data/csv.ts";
 import { needsPulsarData, pulsarCsvPath } from "./_helpers.ts";
 
@@ -112,12 +126,22 @@ Deno.test("a loss module can be given as a file path", async () => {
 Deno.test("train rejects bad options with errors that name them", async () => {
   const cases: [Partial<TrainOptions>, ErrorConstructor, RegExp][] = [
     [{ Y: Matrix.zeros(299, 2) }, TypeError, /X has 300 rows but Y has 299/],
-    [{ params: [] }, TypeError, /params must be a non-empty array of matrices/],
+    [{ params: [] }, TypeError, /params must hold at least one matrix or number/],
+    [{ params: [Matrix.zeros(2, 2), "w" as never] }, TypeError, /params\[1\] is a string \("w"\)/],
     [{ batch: 0 }, RangeError, /batch must be an integer of at least 1, got 0/],
     [{ steps: 1.5 }, RangeError, /steps must be an integer of at least 0, got 1.5/],
     [{ logEvery: 0 }, RangeError, /logEvery must be an integer of at least 1, got 0/],
-    [{ lr: Number.NaN }, RangeError, /lr must be a finite number, got NaN/],
+    [{ lr: Number.NaN }, RangeError, /lr must be a finite number greater than 0, got NaN/],
+    [{ lr: 0 }, RangeError, /lr must be a finite number greater than 0, got 0/],
+    [{ lr: -0.1 }, RangeError, /lr must be a finite number greater than 0, got -0.1/],
     [{ workers: 0 }, RangeError, /workers must be "auto" or an integer from 1 to 256, got 0/],
+    [
+      { threads: 0, workers: undefined },
+      RangeError,
+      /threads must be "auto" or an integer from 1 to 256, got 0/,
+    ],
+    [{ threads: 2, workers: 1 }, RangeError, /threads \(2\) and its old name workers \(1\)/],
+    [{ stepTimeout: 0 }, RangeError, /stepTimeout must be a number of milliseconds/],
     [{ shards: 101 }, RangeError, /shards must be an integer from 1 to the batch \(100\), got 101/],
     [{ seed: 0.5 }, RangeError, /seed must be a finite integer/],
     [{ loss: "no_such_loss.ts" }, Error, /cannot load the loss module file:.*no_such_loss\.ts/],
@@ -127,22 +151,42 @@ Deno.test("train rejects bad options with errors that name them", async () => {
   }
 });
 
-Deno.test("auto picks one thread for the seed experiment and the cores for a big step; explicit counts are capped at the micro-shards", () => {
-  const shapes = (sizes: number[]) =>
-    sizes.slice(1).flatMap((out, l) => [[out, sizes[l]], [out, 1]] as [number, number][]);
-  const seed = planWorkers(shapes([8, 25, 10, 2]), 100, "auto");
-  assert.deepEqual([seed.threads, seed.shards, seed.work], [1, 1, 121_000]);
-  assert.match(seed.reason, /^121k multiply-adds per step: 1 thread/);
-  const large = planWorkers(shapes([8, 256, 256, 2]), 1000, "auto");
+Deno.test("the thread plan counts the work of the traced step and picks one thread for the seed, the cores for a big step", () => {
+  const work = (sizes: number[], batch: number) =>
+    measureStepWork(mseLoss, initMLP(sizes, createRng(0)), { X: Matrix.zeros(8, 8), Y }, batch);
+  // Multiply-adds of the seed step (forward, weight gradients, hidden-layer gradients:
+  // 100 · (25·8·2 + 10·25·3 + 2·10·3) = 121,000) plus its element-wise operations.
+  const seedWork = work([8, 25, 10, 2], 100);
+  assert.ok(seedWork > 121_000 && seedWork < 160_000, `${seedWork}`);
+  const seed = planThreads(seedWork, 100, "auto");
+  assert.deepEqual([seed.threads, seed.shards], [1, 1]);
+  assert.match(seed.reason, /^1\d\d(\.\d)?k operations per step: 1 thread/);
+  const largeWork = work([8, 256, 256, 2], 1000);
+  assert.ok(largeWork > 202_000_000 && largeWork < 210_000_000, `${largeWork}`);
+  const large = planThreads(largeWork, 1000, "auto");
   const cores = navigator.hardwareConcurrency;
   assert.deepEqual([large.threads, large.shards], [Math.min(cores, 6), 6]);
-  assert.match(large.reason, /^202\.2M multiply-adds per step/);
-  // An explicit count is kept, up to one thread per micro-shard: a thread without one would
-  // only wait at every step, so the unsplit seed step stays on one thread and says why.
-  assert.deepEqual(planWorkers(shapes([8, 25, 10, 2]), 100, 3, 12).threads, 3);
-  const small = planWorkers(shapes([8, 25, 10, 2]), 100, 3);
+  assert.match(large.reason, /^20\d\.\dM operations per step/);
+  // An explicit count is kept, up to one thread per shard: a thread without one would only
+  // wait at every step, so the unsplit seed step stays on one thread and says why.
+  assert.deepEqual(planThreads(seedWork, 100, 3, 12).threads, 3);
+  const small = planThreads(seedWork, 100, 3);
   assert.equal(small.threads, 1);
-  assert.match(small.reason, /^3 requested, 1 used: a step of 121k multiply-adds is 1 micro-shard/);
+  assert.match(small.reason, /^3 requested, 1 used: a step of 1\d\d(\.\d)?k operations is 1 shard/);
+});
+
+Deno.test("the thread plan measures any loss, not an assumed MLP: work grows with what the loss computes", () => {
+  // A linear model as a { W, b } tree: one product of batch × 8 × 2 forward and one for W's
+  // gradient (X is data, so no input gradient), plus element-wise work.
+  const linear = (p: { W: Matrix; b: Matrix }, X: Matrix, Yt: Matrix) =>
+    mean(square(sub(add(matmul(X, transpose(p.W)), transpose(p.b)), Yt)));
+  const params = { W: Matrix.zeros(2, 8), b: Matrix.zeros(2, 1) };
+  const w = measureStepWork(linear as never, params, { X, Y }, 100);
+  assert.ok(w >= 100 * 8 * 2 * 2 && w < 100 * 8 * 2 * 2 + 100 * 2 * 20, `${w}`);
+  // Exact linear extrapolation: doubling the batch doubles the per-row part.
+  const w2 = measureStepWork(linear as never, params, { X, Y }, 200);
+  const w1 = measureStepWork(linear as never, params, { X, Y }, 1);
+  assert.equal(w2 - w, (w - w1) * 100 / 99);
 });
 
 needsPulsarData.test("training lowers the loss on the pulsar data", async () => {

@@ -1,20 +1,16 @@
 // Minibatch SGD with the autograd, in-process or data-parallel on workers over shared memory.
 
-import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
 import { Matrix } from "../matrix.ts";
-import { createRng } from "../random.ts";
+import type { Tree } from "../autograd/transforms.ts";
 import { withScratch } from "../autograd/ops.ts";
-import {
-  allocateBuffers,
-  batchLoss,
-  gatherRows,
-  importLoss,
-  scalarOf,
-  ShardRunner,
-  viewParams,
-} from "./_shard.ts";
-import { WorkerPool } from "./_pool.ts";
+import { allocateBuffers, type Buffers, gatherRows, scalarOf } from "./_protocol.ts";
+import { copyIn, copyOut, layoutOf } from "./_params.ts";
+import { batchLoss, importLoss, type LossFn } from "./_shard.ts";
+import { measureStepWork, planThreads } from "./_plan.ts";
+import type { StepRunner } from "./_step.ts";
+import { openStepRunner } from "./_pool.ts";
+import { sgd, type Update } from "./_update.ts";
+import { claimParams, type Settings, settingsOf } from "./_options.ts";
 
 /** One entry of the loss log. */
 export interface LossEntry {
@@ -25,14 +21,18 @@ export interface LossEntry {
 }
 
 /** Options for {@linkcode train}. */
-export interface TrainOptions {
-  /** The weight list (`initMLP`'s `[W1, b1, ...]`); updated in place. */
-  params: Matrix[];
+export interface TrainOptions<P extends Tree = Matrix[]> {
+  /**
+   * The parameters, updated in place: any tree `grad` accepts (matrices and numbers nested in
+   * arrays and plain objects), such as `initMLP`'s `[W1, b1, ...]` or `{ W, b }`. The loss
+   * module's `loss` receives a tree of the same structure.
+   */
+  params: P;
   /** Features, samples × features. Copied once into shared memory if workers need it. */
   X: Matrix;
   /** Targets, samples × outputs (one-hot for the MLP). */
   Y: Matrix;
-  /** Learning rate. Default 0.01. */
+  /** Learning rate, greater than 0. Default 0.01. */
   lr?: number;
   /** Rows per batch, drawn with replacement. Default 100. */
   batch?: number;
@@ -41,15 +41,27 @@ export interface TrainOptions {
   /** Seed of the batch draws (`createRng`). Default 0. */
   seed?: number;
   /**
-   * Threads computing gradients, the main thread included; `"auto"` (default) picks from the
-   * work per step (see {@linkcode planWorkers}).
+   * Threads computing gradients, the main thread included (so 2 is one Worker beside the main
+   * thread); `"auto"` (default) picks from the measured work of a step (see `ThreadPlan`).
    */
+  threads?: number | "auto";
+  /** @deprecated The old name of {@linkcode TrainOptions.threads}, with the same meaning. */
   workers?: number | "auto";
+  /**
+   * Milliseconds one step (or a worker's loading of the loss module) may take before training
+   * rejects with an error naming the worker still at work, after stopping the workers. It
+   * applies with workers (`threads > 1`): a step on the main thread alone cannot be
+   * interrupted. Default: no limit, since a step's length depends on the model; then a worker
+   * stuck in its loss, or one that dies without an event (V8 out of memory), waits until
+   * `signal` aborts. A worker stuck in a busy loop cannot be stopped by `terminate()`: its
+   * process can end only by `Deno.exit`.
+   */
+  stepTimeout?: number;
   /** Log the loss every this many steps (and at the last step). Default 50. */
   logEvery?: number;
   /** Called with each loss log entry as it is made. */
   onLog?: (entry: LossEntry) => void;
-  /** Stops training between steps; the result then has status `"aborted"`. */
+  /** Stops training, also while waiting on workers; the result then has status `"aborted"`. */
   signal?: AbortSignal;
   /**
    * A module exporting `loss(params, X, Y)` (a scalar tensor), as a URL or a file path; the
@@ -57,8 +69,8 @@ export interface TrainOptions {
    */
   loss?: string | URL;
   /**
-   * Micro-shards per batch: the batch gradient is the size-weighted sum of their gradients in
-   * a fixed order, so results are bit-identical for any number of workers (but differ in the
+   * Shards per batch: the batch gradient is the size-weighted sum of their gradients in a
+   * fixed order, so results are bit-identical for any number of threads (but differ in the
    * last bits between shard counts). Default: 1 for steps too small to split, else 6 (capped
    * at the batch).
    */
@@ -66,16 +78,23 @@ export interface TrainOptions {
 }
 
 /** What {@linkcode train} returns. */
-export interface TrainResult {
-  /** The trained parameters: the same matrices that were passed in. */
-  params: Matrix[];
+export interface TrainResult<P extends Tree = Matrix[]> {
+  /**
+   * The trained parameters: the tree that was passed in, its matrices updated in place (a
+   * tree with number leaves comes back rebuilt, holding the same matrices and new numbers).
+   */
+  params: P;
   /** The loss log. */
   loss: LossEntry[];
   /** Threads that computed gradients, the main thread included. */
-  workers: number;
+  threads: number;
   /** Why that many threads. */
+  threadsReason: string;
+  /** @deprecated The old name of {@linkcode TrainResult.threads}. */
+  workers: number;
+  /** @deprecated The old name of {@linkcode TrainResult.threadsReason}. */
   workersReason: string;
-  /** Micro-shards per batch. */
+  /** Shards per batch. */
   shards: number;
   /** Wall time of the step loop, excluding starting and stopping workers. */
   seconds: number;
@@ -85,90 +104,8 @@ export interface TrainResult {
   divergedAt?: number;
 }
 
-/** A worker's sync costs ~50 µs a step; below this many multiply-adds a thread does not pay. */
-export const MIN_WORK_PER_THREAD = 1_000_000;
-// Six micro-shards split evenly over 1, 2, 3 or 6 threads (threads claim them as they come
-// free, so other counts balance too). Each costs a little: on the large benchmark step one
-// thread runs 2% slower in 6 shards than in one, and 14% slower in 12.
-const PARALLEL_SHARDS = 6;
 // The step loop yields to the event loop this often, so an AbortSignal (or a timer) can fire.
 const YIELD_MS = 20;
-
-/** The thread plan for a run: see {@linkcode planWorkers}. */
-export interface WorkerPlan {
-  threads: number;
-  shards: number;
-  reason: string;
-  /** Estimated multiply-adds per step. */
-  work: number;
-}
-
-/**
- * Decides the micro-shards and threads for an MLP weight list and batch size. The work per
- * step is counted in multiply-adds (forward, weight gradients and hidden-layer gradients); with
- * `"auto"`, each thread must get at least {@linkcode MIN_WORK_PER_THREAD}, up to one per core.
- *
- * @example The seed experiment runs on one thread
- * ```ts
- * import { planWorkers } from "./train.ts";
- * import assert from "node:assert/strict";
- * const shapes: [number, number][] = [[25, 8], [25, 1], [10, 25], [10, 1], [2, 10], [2, 1]];
- * const plan = planWorkers(shapes, 100, "auto");
- * assert.equal(plan.threads, 1);
- * assert.equal(plan.work, 121_000);
- * ```
- */
-export function planWorkers(
-  shapes: readonly (readonly [number, number])[],
-  batch: number,
-  workers: number | "auto",
-  shards?: number,
-): WorkerPlan {
-  let work = 0;
-  for (let i = 0; i < shapes.length; i += 2) {
-    const [r, c] = shapes[i];
-    work += batch * r * c * (i === 0 ? 2 : 3); // the first layer needs no input gradient
-  }
-  shards ??= work >= 2 * MIN_WORK_PER_THREAD ? Math.min(PARALLEL_SHARDS, batch) : 1;
-  if (!Number.isInteger(shards) || shards < 1 || shards > batch) {
-    throw new RangeError(
-      `train: shards must be an integer from 1 to the batch (${batch}), got ${shards}`,
-    );
-  }
-  if (workers !== "auto") {
-    if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
-      throw new RangeError(
-        `train: workers must be "auto" or an integer from 1 to 256, got ${workers}`,
-      );
-    }
-    // A thread with no micro-shard to claim would only wait at every step.
-    const threads = Math.min(workers, shards);
-    const reason = threads === workers
-      ? `${workers} requested`
-      : `${workers} requested, ${threads} used: a step of ${count(work)} multiply-adds is ` +
-        `${shards} micro-shard${shards === 1 ? "" : "s"} (steps under ${
-          count(2 * MIN_WORK_PER_THREAD)
-        } are not split unless shards are given)`;
-    return { threads, shards, work, reason };
-  }
-  const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
-  const threads = Math.max(1, Math.min(cores, shards, Math.floor(work / MIN_WORK_PER_THREAD)));
-  const per = `${count(work)} multiply-adds per step`;
-  const reason = threads > 1
-    ? `${per}: ${threads} threads (${cores} cores, at least ${count(MIN_WORK_PER_THREAD)} each)`
-    : cores === 1
-    ? `${per}: 1 thread, the machine has 1 core`
-    : shards === 1 && work >= 2 * MIN_WORK_PER_THREAD
-    ? `${per}: 1 thread, the batch is one micro-shard`
-    : `${per}: 1 thread; a second pays for its ~50 µs sync only from ${
-      count(2 * MIN_WORK_PER_THREAD)
-    }`;
-  return { threads, shards, work, reason };
-}
-
-function count(n: number): string {
-  return n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)}k` : `${n}`;
-}
 
 /**
  * Trains by minibatch SGD: each step draws `batch` row indices with replacement from one
@@ -176,15 +113,16 @@ function count(n: number): string {
  * and applies `p -= lr * g`. Every `logEvery` steps, and at the last step, it logs the loss of
  * that step's batch after the update.
  *
- * With more than one worker, `workers - 1` module workers share the parameters, data and
+ * With more than one thread, `threads - 1` module workers share the parameters, data and
  * gradient slabs through `SharedArrayBuffer`s and the main thread computes a share too. The
- * batch is split into a fixed number of micro-shards (`shards`), which the threads claim as
- * they come free; their gradients are summed by a fixed binary tree, so the same seed gives
- * bit-identical parameters and logs for any worker count.
+ * batch is split into a fixed number of shards (`shards`), which the threads claim as they
+ * come free; their gradients are summed by a fixed binary tree, so the same seed gives
+ * bit-identical parameters and logs for any thread count.
  *
  * Stops early with status `"diverged"` if a loss or gradient is not finite, and `"aborted"`
- * when `signal` aborts. A worker fault rejects with an error naming the worker, after
- * stopping every worker; `params` then hold the last complete step.
+ * when `signal` aborts. A worker fault, or a step longer than `stepTimeout`, rejects with an
+ * error naming the worker, after stopping every worker; `params` then hold the last complete
+ * step. Two runs at once on the same matrices are refused: the second rejects.
  *
  * @example Fit a tiny network
  * ```ts
@@ -194,89 +132,97 @@ function count(n: number): string {
  * const X = Matrix.from([[0, 0], [0, 1], [1, 0], [1, 1]]);
  * const Y = Matrix.from([[1, 0], [0, 1], [0, 1], [1, 0]]);
  * const params = initMLP([2, 8, 2], createRng(0));
- * const result = await train({ params, X, Y, lr: 0.1, batch: 4, steps: 200, workers: 1 });
+ * const result = await train({ params, X, Y, lr: 0.1, batch: 4, steps: 200, threads: 1 });
  * assert.equal(result.status, "ok");
  * assert.equal(result.loss.length, 4); // steps 50, 100, 150, 200
  * assert.ok(result.loss[3].loss < result.loss[0].loss);
  * ```
  */
-export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { params, X, Y, onLog, signal } = options;
-  const lr = options.lr ?? 0.01;
-  const batch = options.batch ?? 100;
-  const steps = options.steps ?? 1000;
-  const seed = options.seed ?? 0;
-  const logEvery = options.logEvery ?? 50;
-  checkInputs(params, X, Y);
-  if (typeof lr !== "number" || !Number.isFinite(lr)) {
-    throw new RangeError(`train: lr must be a finite number, got ${lr}`);
-  }
-  checkInteger("batch", batch, 1);
-  checkInteger("steps", steps, 0);
-  checkInteger("logEvery", logEvery, 1);
-  const rng = createRng(seed);
-  const shapes = params.map((p) => [p.rows, p.cols] as [number, number]);
-  const plan = planWorkers(shapes, batch, options.workers ?? "auto", options.shards);
-  const lossUrl = lossModuleUrl(options.loss);
-  const loss = await importLoss(lossUrl);
-
-  const buffers = allocateBuffers(shapes, X, Y, batch, plan.shards, plan.threads);
-  let offset = 0;
-  for (const p of params) {
-    buffers.params.set(p.data, offset);
-    offset += p.data.length;
-  }
-  const live = viewParams(buffers.params, shapes);
-  const runner = new ShardRunner(buffers, loss, "train");
-  const gradient = buffers.slabs.subarray(0, buffers.params.length);
-  const Xb = Matrix.zeros(batch, X.cols), Yb = Matrix.zeros(batch, Y.cols);
-  const log: LossEntry[] = [];
-  let status: TrainResult["status"] = "ok";
-  let divergedAt: number | undefined;
-  let seconds = 0;
-
-  const pool = plan.threads > 1 ? new WorkerPool(buffers, plan.threads, lossUrl) : undefined;
-  // A message to ourselves yields to the event loop in ~20 µs; a setTimeout(0) chained from a
-  // timer is clamped to milliseconds, which cost 4% of a run when yielding every 50 ms.
-  const channel = new MessageChannel();
-  const yieldToEventLoop = () =>
-    new Promise((resolve) => {
-      channel.port1.onmessage = resolve;
-      channel.port2.postMessage(null);
-    });
+export async function train<P extends Tree = Matrix[]>(
+  options: TrainOptions<P>,
+): Promise<TrainResult<P>> {
+  const settings = settingsOf(options);
+  const { layout, leaves, paths } = layoutOf(options.params);
+  const release = claimParams(leaves, paths); // before any await: a concurrent call sees it
   try {
-    await pool?.start();
-    const start = performance.now();
-    let lastYield = start;
+    const loss = await importLoss(settings.lossUrl);
+    const work = measureStepWork(loss, options.params, options, settings.batch);
+    const { threads, shards, reason } = planThreads(
+      work,
+      settings.batch,
+      settings.threads,
+      options.shards,
+      settings.threadsOption,
+    );
+    const buffers = allocateBuffers(layout, options, settings.batch, shards, threads);
+    copyIn(leaves, buffers.params);
+    const { lossUrl, stepTimeout } = settings, signal = options.signal;
+    const runner = await openStepRunner(buffers, loss, { lossUrl, signal, stepTimeout });
+    let run: Run | undefined, trained = leaves;
+    try {
+      run = await runSteps(runner, buffers, loss, settings, options);
+    } finally {
+      await runner.close();
+      trained = copyOut(buffers.params, leaves);
+    }
+    const params = layout.scalars ? layoutRebuild(options.params, trained) : options.params;
+    const plan = { threads, threadsReason: reason, workers: threads, workersReason: reason };
+    return { params, ...plan, shards, ...run };
+  } finally {
+    release();
+  }
+}
+
+/** The tree `like` with its leaves replaced, in flatten order. */
+function layoutRebuild<P>(like: P, leaves: (Matrix | number)[]): P {
+  let i = 0;
+  const build = (x: unknown): unknown =>
+    typeof x === "number" || x instanceof Matrix
+      ? leaves[i++]
+      : Array.isArray(x)
+      ? x.map(build)
+      : Object.fromEntries(Object.entries(x as object).map(([k, v]) => [k, build(v)]));
+  return build(like) as P;
+}
+
+/** How the step loop ended. */
+type Run = Pick<TrainResult, "loss" | "seconds" | "status" | "divergedAt">;
+
+/** The step loop: draw a batch, step, check, update, log, now and then yield. */
+async function runSteps(
+  runner: StepRunner,
+  buffers: Buffers,
+  loss: LossFn,
+  settings: Settings,
+  options: Pick<TrainOptions, "X" | "onLog" | "signal">,
+): Promise<Run> {
+  const { steps, logEvery, rng, batch } = settings, { signal, onLog } = options;
+  const update: Update = sgd(settings.lr);
+  const gradient = buffers.slabs.subarray(0, buffers.params.length);
+  const evaluate = afterLoss(runner, buffers, loss, batch);
+  const log: LossEntry[] = [];
+  const yieldToEventLoop = eventLoopYielder();
+  const start = performance.now();
+  let lastYield = start;
+  const end = (status: Run["status"], divergedAt?: number): Run => {
+    yieldToEventLoop.close();
+    const seconds = (performance.now() - start) / 1000;
+    return { loss: log, seconds, status, ...(divergedAt === undefined ? {} : { divergedAt }) };
+  };
+  try {
     for (let step = 1; step <= steps; step++) {
-      if (signal?.aborted) {
-        status = "aborted";
-        break;
+      if (signal?.aborted) return end("aborted");
+      for (let i = 0; i < batch; i++) buffers.indices[i] = rng.randint(options.X.rows);
+      let done = runner.step(step);
+      if (typeof done !== "boolean") done = await done;
+      if (!done) return end("aborted");
+      if (!Number.isFinite(batchLoss(buffers)) || !allFinite(gradient)) {
+        return end("diverged", step);
       }
-      for (let i = 0; i < batch; i++) buffers.indices[i] = rng.randint(X.rows);
-      if (pool) await pool.step(runner, step);
-      else {
-        runner.reset();
-        runner.work();
-      }
-      const before = batchLoss(buffers);
-      if (!Number.isFinite(before) || !allFinite(gradient)) {
-        status = "diverged";
-        divergedAt = step;
-        break;
-      }
-      const w = buffers.params;
-      for (let i = 0; i < w.length; i++) w[i] -= lr * gradient[i];
+      update(buffers.params, gradient, step);
       if (step % logEvery === 0 || step === steps) {
-        gatherRows(buffers.X, buffers.indices, 0, Xb);
-        gatherRows(buffers.Y, buffers.indices, 0, Yb);
-        const after = withScratch(() => scalarOf(loss(live, Xb, Yb), "train"));
-        if (!Number.isFinite(after)) {
-          status = "diverged";
-          divergedAt = step;
-          break;
-        }
-        const entry = { step, loss: after };
+        const entry = { step, loss: evaluate() };
+        if (!Number.isFinite(entry.loss)) return end("diverged", step);
         log.push(entry);
         onLog?.(entry);
       }
@@ -285,55 +231,37 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         lastYield = performance.now();
       }
     }
-    seconds = (performance.now() - start) / 1000;
+    return end("ok");
   } finally {
-    channel.port1.close();
-    await pool?.close();
-    for (const [i, p] of params.entries()) p.data.set(live[i].data);
+    yieldToEventLoop.close();
   }
-  return {
-    params,
-    loss: log,
-    workers: plan.threads,
-    workersReason: plan.reason,
-    shards: plan.shards,
-    seconds,
-    status,
-    ...(divergedAt === undefined ? {} : { divergedAt }),
+}
+
+/** The loss of the current batch at the current (updated) parameters, on the main thread. */
+function afterLoss(runner: StepRunner, buffers: Buffers, loss: LossFn, batch: number) {
+  const Xb = Matrix.zeros(batch, buffers.X.cols), Yb = Matrix.zeros(batch, buffers.Y.cols);
+  return (): number => {
+    gatherRows(buffers.X, buffers.indices, 0, Xb);
+    gatherRows(buffers.Y, buffers.indices, 0, Yb);
+    return withScratch(() => scalarOf(loss(runner.local.params, Xb, Yb), "train"));
   };
 }
 
-function checkInteger(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(`train: ${name} must be an integer of at least ${min}, got ${value}`);
-  }
+/**
+ * A message to ourselves yields to the event loop in ~20 µs; a setTimeout(0) chained from a
+ * timer is clamped to milliseconds, which cost 4% of a run when yielding every 50 ms.
+ */
+function eventLoopYielder(): (() => Promise<unknown>) & { close(): void } {
+  const channel = new MessageChannel();
+  const yielder = () =>
+    new Promise((resolve) => {
+      channel.port1.onmessage = resolve;
+      channel.port2.postMessage(null);
+    });
+  return Object.assign(yielder, { close: () => channel.port1.close() });
 }
 
 function allFinite(a: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   return true;
-}
-
-function checkInputs(params: Matrix[], X: Matrix, Y: Matrix): void {
-  if (!Array.isArray(params) || params.length === 0 || !params.every((p) => p instanceof Matrix)) {
-    throw new TypeError("train: params must be a non-empty array of matrices (the initMLP list)");
-  }
-  if (!(X instanceof Matrix) || !(Y instanceof Matrix)) {
-    throw new TypeError("train: X and Y must be matrices");
-  }
-  if (X.rows !== Y.rows) {
-    throw new TypeError(
-      `train: X has ${X.rows} rows but Y has ${Y.rows}; they need one per sample`,
-    );
-  }
-}
-
-/** The loss module's URL: the default, or the given URL or path (resolved from the cwd). */
-function lossModuleUrl(loss: string | URL | undefined): string {
-  if (loss === undefined) return new URL("./mlp_loss.ts", import.meta.url).href;
-  if (loss instanceof URL) return loss.href;
-  if (typeof loss !== "string" || loss === "") {
-    throw new TypeError(`train: loss must be a module URL or path, got ${String(loss)}`);
-  }
-  return /^[a-z][a-z0-9+.-]+:/i.test(loss) ? loss : pathToFileURL(resolve(loss)).href;
 }

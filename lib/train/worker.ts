@@ -5,17 +5,15 @@
 import {
   type Buffers,
   describeError,
-  type FromWorker,
   GEN,
-  importLoss,
+  type Message,
   RUNNING,
-  ShardRunner,
   SPIN_MS,
   STOP,
-  type ToWorker,
-} from "./_shard.ts";
+} from "./_protocol.ts";
+import { importLoss, ShardRunner } from "./_shard.ts";
 
-const post = (message: FromWorker) => self.postMessage(message);
+const post = (message: Message) => self.postMessage(message);
 // Clears this worker's running flag; set once the control block arrives.
 let checkOut = () => {};
 
@@ -40,7 +38,8 @@ try {
   // A runtime that freezes Deno.exit: nothing to guard.
 }
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
+self.onmessage = async (event: MessageEvent<Message>) => {
+  if (event.data.type !== "init") return;
   const { index, buffers, loss } = event.data;
   const control = buffers.control;
   checkOut = () => {
@@ -49,7 +48,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   };
   let runner: ShardRunner;
   try {
-    runner = new ShardRunner(buffers, await importLoss(loss), `train worker ${index}`);
+    runner = new ShardRunner(buffers, await importLoss(loss), index, `train worker ${index}`);
   } catch (e) {
     post({ type: "fault", message: describeError(e) });
     checkOut();
@@ -70,6 +69,9 @@ function serve(runner: ShardRunner, buffers: Buffers, gen: number): void {
   const control = buffers.control;
   const stopped = () => Atomics.load(control, STOP) !== 0;
   for (;;) {
+    // A pool closed while this worker was still loading bumped GEN before we read it: without
+    // this check we would wait for a step that never comes.
+    if (stopped()) return;
     const until = performance.now() + SPIN_MS;
     while (Atomics.load(control, GEN) === gen && performance.now() < until);
     Atomics.wait(control, GEN, gen);
