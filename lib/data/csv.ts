@@ -5,8 +5,8 @@ import { Matrix } from "../matrix.ts";
 import { DataError } from "./_csv_error.ts";
 import { checkedSize, countLineFeeds, encodingError, textChunks } from "./_csv_file.ts";
 import { LabeledCollector } from "./_csv_labeled.ts";
-import { type HeaderOption, numericRecords } from "./_csv_numeric.ts";
-import { CsvScanner } from "./_csv_scan.ts";
+import { numericRecords } from "./_csv_numeric.ts";
+import { parseRecords, streamRecords } from "./_csv_records.ts";
 
 export { DataError, DECIMAL } from "./_csv_error.ts";
 
@@ -99,9 +99,13 @@ export function parseLabeledCsv(text: string, options: ParseCsvOptions = {}): La
     rowsHint: lineFeeds + 1,
     maxBytes: options.maxBytes ?? Infinity,
   });
-  const scanner = labeledScanner(source, options.header, collector);
-  scanner.push(text);
-  scanner.end();
+  const records = numericRecords(
+    source,
+    options.header ?? true,
+    collector.onHeader,
+    collector.onRow,
+  );
+  parseRecords(text, source, records);
   return collector.finish();
 }
 
@@ -138,20 +142,14 @@ export async function loadLabeledCsv(
   // A pipe cannot be read twice: its rows go into buffers that double as they fill.
   const rowsHint = isFile ? (await countLineFeeds(path, source)) + 1 : 1024;
   const collector = new LabeledCollector({ ...options, source, rowsHint, maxBytes });
-  const scanner = labeledScanner(source, options.header, collector);
-  for await (const text of textChunks(path, source)) scanner.push(text);
-  scanner.end();
+  const records = numericRecords(
+    source,
+    options.header ?? true,
+    collector.onHeader,
+    collector.onRow,
+  );
+  for await (const _ of streamRecords(textChunks(path, source), source, records)) { /* fill */ }
   return collector.finish();
-}
-
-/** A scanner feeding `collector`. */
-function labeledScanner(
-  source: string,
-  header: HeaderOption | undefined,
-  collector: LabeledCollector,
-): CsvScanner {
-  const records = numericRecords(source, header ?? true, collector.onHeader, collector.onRow);
-  return new CsvScanner(source, records);
 }
 
 /** Options for {@linkcode readCsvRows}. */
@@ -231,13 +229,9 @@ export async function* readCsvRows(
     if (batch.rows === batchRows) [ready[ready.length], batch] = [batch, null];
   };
   const records = numericRecords(source, options.header ?? true, (names) => columns = names, onRow);
-  const scanner = new CsvScanner(source, records);
-  for await (const text of textChunks(path, source)) {
-    scanner.push(text);
+  for await (const _ of streamRecords(textChunks(path, source), source, records)) {
     yield* ready.splice(0);
   }
-  scanner.end();
-  yield* ready.splice(0);
   if (columns === null) throw new DataError(`${source}: the file is empty; expected a header row`);
   const last = batch as CsvBatch | null;
   if (last !== null) {
