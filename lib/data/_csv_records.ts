@@ -14,6 +14,8 @@ export type RecordCallback = (cells: string[], line: number) => void;
 interface PapaResults {
   data: string[][];
   errors: { type: string; code: string; message: string; row?: number }[];
+  /** How far into the whole input papaparse has parsed: it keeps the rest for the next piece. */
+  meta: { cursor: number };
 }
 
 /** The part of papaparse's parser handle used here. */
@@ -32,8 +34,8 @@ interface PapaConfig {
 
 const parse = Papa.parse as (input: string | Readable, config: PapaConfig) => unknown;
 
-// Papaparse reads delimiters, quotes, `""` escapes and line ends (it takes the first line end
-// in the text, LF, CRLF or CR, as the only one). It keeps the spaces around a cell, which are
+// Papaparse reads delimiters, quotes, `""` escapes and line ends (it guesses the line end, LF,
+// CRLF or CR, from the first piece it is given, 64 KB of a file, and takes it as the only one). It keeps the spaces around a cell, which are
 // trimmed here; it leaves a quoted cell with spaces before its opening quote as it is (` "2" `),
 // which is unquoted here. A line of only spaces is a record of one empty cell, skipped here.
 // Papaparse does not say which cells were quoted, so spaces inside quotes are trimmed too
@@ -181,7 +183,7 @@ export async function* streamRecords(
   const records = new Records(source, onRecord);
   const input = new Readable({ objectMode: true, read() {} });
   let failure: unknown = null;
-  let done = false, ending = false;
+  let done = false, ending = false, fed = 0, parsedTo = 0;
   let wake: (() => void) | null = null;
   const settle = () => {
     const resolve = wake;
@@ -191,6 +193,7 @@ export async function* streamRecords(
   parse(input, {
     delimiter: ",",
     chunk: (results, parser) => {
+      parsedTo = results.meta.cursor;
       try {
         records.take(results, ending);
       } catch (e) {
@@ -215,10 +218,25 @@ export async function* streamRecords(
     await parsed;
     if (failure !== null) throw failure;
   };
+  // Papaparse parses the unfinished last row again with each new piece: a row longer than a
+  // piece (a quote left open swallows the rest of the file) would cost time quadratic in its
+  // length. Holding pieces back until they are as long as that row keeps it linear.
+  let pending: string[] = [], pendingLength = 0;
   for await (const text of chunks) {
-    if (text === "") continue;
-    await settled(() => input.push(text));
+    pending.push(text);
+    pendingLength += text.length;
+    if (pendingLength < fed - parsedTo) continue;
+    const piece = pending.length === 1 ? pending[0] : pending.join("");
+    [pending, pendingLength] = [[], 0];
+    if (piece === "") continue;
+    fed += piece.length;
+    await settled(() => input.push(piece));
     yield;
+  }
+  if (pendingLength > 0) {
+    const piece = pending.join("");
+    fed += piece.length;
+    await settled(() => input.push(piece));
   }
   ending = true;
   await settled(() => input.push(null));

@@ -63,8 +63,9 @@ export interface LabeledData {
 /**
  * Parses CSV text whose cells are all numbers: a header row (unless `header` says otherwise),
  * then one sample per row with one column holding the class label (the last column unless
- * `label` names or numbers another). Spaces around cells are ignored and blank lines skipped;
- * fields may be quoted; lines end in LF or CRLF.
+ * `label` names or numbers another). Spaces around cells (and inside quotes) are ignored and
+ * blank lines skipped; fields may be quoted; lines end in LF, CRLF or CR, the first line end
+ * deciding for the whole text. The records come from papaparse.
  *
  * @throws {DataError} For empty text, UTF-16 text, no data rows, a header with an empty or
  * repeated name or only numbers, a row with the wrong number of cells, a cell that is empty,
@@ -111,10 +112,10 @@ export function parseLabeledCsv(text: string, options: ParseCsvOptions = {}): La
 
 /**
  * Reads and parses a numeric CSV file (see {@linkcode parseLabeledCsv}) as a stream. A first
- * pass counts the lines so `X` and `labels` are allocated once; the second parses 64 KB at a
- * time into them. Peak memory is the result (8 bytes a feature, 4 a label) plus the runtime's
- * ~50-100 MB: 185 MB for a 150 MB file of pulsar-like rows, where csv-parse's sync API took
- * 1.6 GB.
+ * pass counts the lines so `X` and `labels` are allocated once; the second has papaparse parse
+ * 64 KB at a time into them. Peak memory is the result (8 bytes a feature, 4 a label) plus the
+ * runtime's ~100-150 MB: 240 MB for a 150 MB file of pulsar-like rows, where csv-parse's sync
+ * API took 1.6 GB.
  *
  * @throws {DataError} If the file cannot be read, is larger than `maxBytes`, is UTF-16, or
  * its contents are not valid; the message names the file.
