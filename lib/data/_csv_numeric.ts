@@ -1,7 +1,7 @@
 // From CSV records to named columns and rows of finite numbers, with errors that name the cell.
 
 import { DataError, DECIMAL } from "./_csv_error.ts";
-import type { RecordCallback } from "./_csv_scan.ts";
+import type { RecordCallback } from "./_csv_records.ts";
 
 /** Where the column names come from: line 1 (`true`), positions (`false`) or the caller. */
 export type HeaderOption = boolean | readonly string[];
@@ -40,9 +40,10 @@ export function numericRecords(
     values = new Float64Array(given.length);
     onHeader(given, line);
   };
-  return (cells, count, line) => {
+  return (cells, line) => {
+    const count = cells.length;
     if (names === null) {
-      if (header === true) return start(cells.slice(0, count), line, true);
+      if (header === true) return start(cells, line, true);
       start(header === false ? positionNames(count) : [...header], line, false);
     }
     const columns = names!;

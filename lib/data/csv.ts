@@ -5,8 +5,8 @@ import { Matrix } from "../matrix.ts";
 import { DataError } from "./_csv_error.ts";
 import { checkedSize, countLineFeeds, encodingError, textChunks } from "./_csv_file.ts";
 import { LabeledCollector } from "./_csv_labeled.ts";
-import { type HeaderOption, numericRecords } from "./_csv_numeric.ts";
-import { CsvScanner } from "./_csv_scan.ts";
+import { numericRecords } from "./_csv_numeric.ts";
+import { parseRecords, streamRecords } from "./_csv_records.ts";
 
 export { DataError, DECIMAL } from "./_csv_error.ts";
 
@@ -63,8 +63,9 @@ export interface LabeledData {
 /**
  * Parses CSV text whose cells are all numbers: a header row (unless `header` says otherwise),
  * then one sample per row with one column holding the class label (the last column unless
- * `label` names or numbers another). Spaces around cells are ignored and blank lines skipped;
- * fields may be quoted; lines end in LF or CRLF.
+ * `label` names or numbers another). Spaces around cells (and inside quotes) are ignored and
+ * blank lines skipped; fields may be quoted; lines end in LF, CRLF or CR, the first line end
+ * deciding for the whole text. The records come from papaparse.
  *
  * @throws {DataError} For empty text, UTF-16 text, no data rows, a header with an empty or
  * repeated name or only numbers, a row with the wrong number of cells, a cell that is empty,
@@ -99,18 +100,22 @@ export function parseLabeledCsv(text: string, options: ParseCsvOptions = {}): La
     rowsHint: lineFeeds + 1,
     maxBytes: options.maxBytes ?? Infinity,
   });
-  const scanner = labeledScanner(source, options.header, collector);
-  scanner.push(text);
-  scanner.end();
+  const records = numericRecords(
+    source,
+    options.header ?? true,
+    collector.onHeader,
+    collector.onRow,
+  );
+  parseRecords(text, source, records);
   return collector.finish();
 }
 
 /**
  * Reads and parses a numeric CSV file (see {@linkcode parseLabeledCsv}) as a stream. A first
- * pass counts the lines so `X` and `labels` are allocated once; the second parses 64 KB at a
- * time into them. Peak memory is the result (8 bytes a feature, 4 a label) plus the runtime's
- * ~50-100 MB: 185 MB for a 150 MB file of pulsar-like rows, where csv-parse's sync API took
- * 1.6 GB.
+ * pass counts the lines so `X` and `labels` are allocated once; the second has papaparse parse
+ * 64 KB at a time into them. Peak memory is the result (8 bytes a feature, 4 a label) plus the
+ * runtime's ~100-150 MB: 240 MB for a 150 MB file of pulsar-like rows, where csv-parse's sync
+ * API took 1.6 GB.
  *
  * @throws {DataError} If the file cannot be read, is larger than `maxBytes`, is UTF-16, or
  * its contents are not valid; the message names the file.
@@ -138,20 +143,14 @@ export async function loadLabeledCsv(
   // A pipe cannot be read twice: its rows go into buffers that double as they fill.
   const rowsHint = isFile ? (await countLineFeeds(path, source)) + 1 : 1024;
   const collector = new LabeledCollector({ ...options, source, rowsHint, maxBytes });
-  const scanner = labeledScanner(source, options.header, collector);
-  for await (const text of textChunks(path, source)) scanner.push(text);
-  scanner.end();
+  const records = numericRecords(
+    source,
+    options.header ?? true,
+    collector.onHeader,
+    collector.onRow,
+  );
+  for await (const _ of streamRecords(textChunks(path, source), source, records)) { /* fill */ }
   return collector.finish();
-}
-
-/** A scanner feeding `collector`. */
-function labeledScanner(
-  source: string,
-  header: HeaderOption | undefined,
-  collector: LabeledCollector,
-): CsvScanner {
-  const records = numericRecords(source, header ?? true, collector.onHeader, collector.onRow);
-  return new CsvScanner(source, records);
 }
 
 /** Options for {@linkcode readCsvRows}. */
@@ -231,13 +230,9 @@ export async function* readCsvRows(
     if (batch.rows === batchRows) [ready[ready.length], batch] = [batch, null];
   };
   const records = numericRecords(source, options.header ?? true, (names) => columns = names, onRow);
-  const scanner = new CsvScanner(source, records);
-  for await (const text of textChunks(path, source)) {
-    scanner.push(text);
+  for await (const _ of streamRecords(textChunks(path, source), source, records)) {
     yield* ready.splice(0);
   }
-  scanner.end();
-  yield* ready.splice(0);
   if (columns === null) throw new DataError(`${source}: the file is empty; expected a header row`);
   const last = batch as CsvBatch | null;
   if (last !== null) {
