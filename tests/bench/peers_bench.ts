@@ -6,9 +6,9 @@
 
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
-import { createRng, initMLP, Matrix, mseLoss, valueAndGrad } from "../mod.ts";
-import { kernelBackend } from "../lib/_kernels.ts";
-import { withScratch } from "../lib/autograd/ops.ts";
+import { createRng, initMLP, Matrix, mseLoss, valueAndGrad } from "../../mod.ts";
+import { kernelBackend } from "../../lib/_kernels.ts";
+import { withScratch } from "../../lib/autograd/ops.ts";
 
 const LR = 0.01;
 const PEERS = ["wasm", "cpu"] as const;
