@@ -6,7 +6,7 @@
 // 1 worker. "auto" runs before 2 workers: right after a 2-worker run, the ended workers'
 // teardown still takes CPU and made the next entry look 25-40% slower.
 
-import { createRng, initMLP, Matrix, oneHot, train } from "../mod.ts";
+import { createRng, initMLP, Matrix, oneHot, train } from "../../mod.ts";
 
 interface Config {
   name: string;

@@ -1,8 +1,8 @@
 // Benchmarks of matmul and of one autograd training step, WASM SIMD against the TypeScript path.
 
-import { createRng, initMLP, matmul, Matrix, mseLoss, valueAndGrad } from "../mod.ts";
-import { type KernelBackend, kernelBackend, setKernelBackend } from "../lib/_kernels.ts";
-import { withScratch } from "../lib/autograd/ops.ts";
+import { createRng, initMLP, matmul, Matrix, mseLoss, valueAndGrad } from "../../mod.ts";
+import { type KernelBackend, kernelBackend, setKernelBackend } from "../../lib/_kernels.ts";
+import { withScratch } from "../../lib/autograd/ops.ts";
 
 const rng = createRng(0);
 const hasWasm = kernelBackend() === "wasm";
