@@ -20,10 +20,35 @@ export {
   tanh,
   transpose,
 } from "./lib/autograd/ops.ts";
+export {
+  abs,
+  argmax,
+  argmin,
+  clip,
+  cos,
+  equal,
+  greater,
+  less,
+  logSoftmax,
+  logsumexp,
+  max,
+  maximum,
+  min,
+  minimum,
+  relu,
+  sigmoid,
+  sin,
+  softmax,
+  type SoftmaxOptions,
+  softplus,
+  sqrt,
+  where,
+} from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
 export { toDot } from "./lib/autograd/graph.ts";
 export { createRng, type Rng, sampleWithoutReplacement } from "./lib/random.ts";
 export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";
+export { sigmoidCrossEntropy, softmaxCrossEntropy } from "./lib/nn/losses.ts";
 export {
   type ClassificationMetrics,
   classificationMetrics,

@@ -7,15 +7,17 @@
 
 import { checkTensor, type Primitive, shapeOf, type Tensor } from "./tracer.ts";
 import { div, elementwise } from "./ops/elementwise.ts";
+import { extrema } from "./ops/extrema.ts";
 import { linear } from "./ops/linear.ts";
 import { checkAxis, type ReduceOptions, reductions, sum } from "./ops/reductions.ts";
 
 export { withScratch } from "../_arena.ts";
 export * from "./ops/elementwise.ts";
+export * from "./ops/extrema.ts";
 export * from "./ops/linear.ts";
 export * from "./ops/reductions.ts";
 
-const primitives = { ...elementwise, ...reductions, ...linear };
+const primitives = { ...elementwise, ...reductions, ...linear, ...extrema };
 
 /** The names of the primitives; every one has a forward kernel, VJP rules and a JVP rule. */
 export type PrimitiveName = keyof typeof primitives;
