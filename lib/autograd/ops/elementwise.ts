@@ -615,7 +615,9 @@ const describeBound = (v: Value) =>
  * Picks `a` where `cond` is non-zero and `b` elsewhere, element-wise, with `cond`, `a` and
  * `b` broadcast together. `cond` is a constant (e.g. from {@linkcode greater}): the gradient
  * flows to `a` where it is picked and to `b` elsewhere, and never through `cond`. Unlike
- * `cond * a + (1 - cond) * b`, an infinite or NaN value that is not picked does no harm.
+ * `cond * a + (1 - cond) * b`, an infinite or NaN value that is not picked stays out of the
+ * result (as in JAX, the branch not picked still gets a zero cotangent, which times an
+ * infinite slope of its own is NaN: guard the input of such a branch too).
  *
  * @example
  * ```ts
