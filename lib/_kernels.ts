@@ -3,16 +3,19 @@
 //
 // Every loop is written out per op rather than built from a shared closure taking `f`:
 // closures made at one site share one feedback vector in V8, so `f` would be a polymorphic
-// call per element instead of an inlined expression. gemm, tanh and the broadcasting binary
-// ops run in WebAssembly SIMD (lib/_wasm.ts) where the engine supports it; both paths give
-// identical bits, so results never depend on the backend.
+// call per element instead of an inlined expression. gemm, tanh, sqrt, abs, relu, sigmoid,
+// softplus, the broadcasting binary ops (arithmetic, maximum and the tanh and relu backward
+// rules) and the row maxima run in WebAssembly SIMD (lib/_wasm.ts) where the engine supports
+// it; both paths give identical bits, so results never depend on the backend. Transcendentals
+// with a WASM twin (tanh, sigmoid, softplus) are computed by our own branch-free algorithms
+// on both paths, never by Math.exp or Math.log, whose bits are the engine's.
 
 import type { BinaryKernel, GemmKernel, UnaryKernel } from "./_kernel_types.ts";
 import { wasm } from "./_wasm.ts";
 
 export type { BinaryKernel, GemmKernel, UnaryKernel } from "./_kernel_types.ts";
 
-/** Which implementation `gemm`, `tanhInto` and the binary kernels use. */
+/** Which implementation the kernels with a WASM twin (`gemm`, `tanhInto`, ...) use. */
 export type KernelBackend = "wasm" | "ts";
 
 let backend: KernelBackend = wasm === undefined ? "ts" : "wasm";

@@ -44,7 +44,8 @@ export interface WasmKernels {
   /** As `tanhInto` in lib/_kernels.ts. */
   tanh: Fallible<UnaryKernel>;
   /**
-   * As the BinaryKernels of lib/_kernels.ts (op 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad), when
+   * As the BinaryKernels of lib/_kernels.ts (op 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad,
+   * 5 maximum, 6 reluGrad), when
    * `a` has the output's shape (else it returns false).
    */
   binary(op: number, ...args: Parameters<BinaryKernel>): boolean;

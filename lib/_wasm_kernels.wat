@@ -1,4 +1,5 @@
-;; WebAssembly SIMD (f64x2) kernels: a cache-blocked, register-tiled gemm, tanh, element-wise ops.
+;; WebAssembly SIMD (f64x2) kernels: a cache-blocked, register-tiled gemm, tanh, element-wise ops
+;; (arithmetic, sqrt, abs, relu, sigmoid, softplus, maximum, backward rules), row maxima.
 ;; Compiled into lib/_wasm_bytes.ts by scripts/build_wasm.ts; loaded by lib/_wasm.ts. Each
 ;; kernel performs the same floating-point operations in the same order as its TypeScript twin
 ;; in lib/_kernels.ts, so the two give identical bits (tests/kernels_test.ts checks this).
@@ -399,9 +400,9 @@
 
   ;; out = f(a, b) element-wise over rows x cols, for the BinaryKernels of lib/_kernels.ts (op
   ;; 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad: b (1 - a a), 5 maximum, 6 reluGrad: a > 0 ? b : 0),
-  ;; by the same operations. Row i of a
-  ;; starts at a + i aRow; b(i, j) is at b + i bRow + j bStep, where bStep is 8, or 0 for a
-  ;; b repeated along the row; out is contiguous. Callers flatten the cases without row repeats.
+  ;; by the same operations. Row i of a starts at a + i aRow; b(i, j) is at b + i bRow + j bStep,
+  ;; where bStep is 8, or 0 for a b repeated along the row; out is contiguous. Callers flatten
+  ;; the cases without row repeats.
   (func (export "binary") (param $op i32) (param $a i32) (param $aRow i32) (param $b i32)
                           (param $bRow i32) (param $bStep i32) (param $out i32)
                           (param $rows i32) (param $cols i32)

@@ -245,6 +245,7 @@ export const elementwise = {
       (g, _, [, b], cond) => unbroadcast(where(cond, 0, g), shapeOf(b)),
     ],
     jvp: ([ta, tb], out, _, cond) => broadcastTo(where(cond, ta ?? 0, tb ?? 0), shapeOf(out)),
+    label: (cond) => ` cond ${typeof cond === "number" ? cond : formatShape(shapeOf(cond))}`,
   } as Primitive<Value>,
 } satisfies Record<string, Primitive<never>>;
 
