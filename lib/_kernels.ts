@@ -4,8 +4,8 @@
 // Every loop is written out per op rather than built from a shared closure taking `f`:
 // closures made at one site share one feedback vector in V8, so `f` would be a polymorphic
 // call per element instead of an inlined expression. gemm, tanh, sqrt, abs, relu, sigmoid,
-// softplus, the broadcasting binary ops (arithmetic, maximum and the tanh and relu backward
-// rules) and the row maxima run in WebAssembly SIMD (lib/_wasm.ts) where the engine supports
+// softplus, the broadcasting binary ops (arithmetic, maximum and the tanh, sigmoid and relu
+// backward rules) and the row maxima run in WebAssembly SIMD (lib/_wasm.ts) where the engine supports
 // it; both paths give identical bits, so results never depend on the backend. Transcendentals
 // with a WASM twin (tanh, sigmoid, softplus) are computed by our own branch-free algorithms
 // on both paths, never by Math.exp or Math.log, whose bits are the engine's.
@@ -507,6 +507,27 @@ const reluGradRow: RowKernel = (a, ai, as, b, bi, bs, out, o, n) => {
   }
 };
 
+// The backward rule of sigmoid, g * (y * (1 - y)), with a = y and b = g.
+const sigmoidGradRow: RowKernel = (a, ai, as, b, bi, bs, out, o, n) => {
+  if (as === 1 && bs === 1) {
+    for (let j = 0; j < n; j++) {
+      const y = a[ai + j];
+      out[o + j] = b[bi + j] * (y * (1 - y));
+    }
+  } else if (as === 1) {
+    const g = b[bi];
+    for (let j = 0; j < n; j++) {
+      const y = a[ai + j];
+      out[o + j] = g * (y * (1 - y));
+    }
+  } else {
+    const y = a[ai], d = y * (1 - y);
+    for (let j = 0; j < n; j++) out[o + j] = b[bi + j * bs] * d;
+  }
+};
+
+/** `out = b * (a (1 - a))` (a = sigmoid's output, b = the incoming gradient), broadcasting. */
+export const sigmoidGradInto: BinaryKernel = binaryKernel(7, sigmoidGradRow, false);
 /** `out = max(a, b)`, broadcasting; NaN if either is NaN, and max(-0, 0) = 0. */
 export const maximumInto: BinaryKernel = binaryKernel(5, maximumRow, true);
 /** `out = a > 0 ? b : 0` (a = relu's input, b = the incoming gradient), broadcasting. */

@@ -45,7 +45,7 @@ export interface WasmKernels {
   tanh: Fallible<UnaryKernel>;
   /**
    * As the BinaryKernels of lib/_kernels.ts (op 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad,
-   * 5 maximum, 6 reluGrad), when
+   * 5 maximum, 6 reluGrad, 7 sigmoidGrad), when
    * `a` has the output's shape (else it returns false).
    */
   binary(op: number, ...args: Parameters<BinaryKernel>): boolean;

@@ -399,8 +399,8 @@
 
 
   ;; out = f(a, b) element-wise over rows x cols, for the BinaryKernels of lib/_kernels.ts (op
-  ;; 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad: b (1 - a a), 5 maximum, 6 reluGrad: a > 0 ? b : 0),
-  ;; by the same operations. Row i of a starts at a + i aRow; b(i, j) is at b + i bRow + j bStep,
+  ;; 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad: b (1 - a a), 5 maximum, 6 reluGrad: a > 0 ? b : 0,
+  ;; 7 sigmoidGrad: b (a (1 - a))), by the same operations. Row i of a starts at a + i aRow; b(i, j) is at b + i bRow + j bStep,
   ;; where bStep is 8, or 0 for a b repeated along the row; out is contiguous. Callers flatten
   ;; the cases without row repeats.
   (func (export "binary") (param $op i32) (param $a i32) (param $aRow i32) (param $b i32)
@@ -421,6 +421,7 @@
       ;; b(i, j+1) are loaded as a splat of the first and a lane insert of the second, which
       ;; is the same number when b repeats.
       (block $tail
+      (block $sigmoidGrad
       (block $reluGrad
       (block $maximum
       (block $tanhGrad
@@ -428,7 +429,7 @@
       (block $mul
       (block $sub
       (block $add
-        (br_table $add $sub $mul $div $tanhGrad $maximum $reluGrad (local.get $op)))
+        (br_table $add $sub $mul $div $tanhGrad $maximum $reluGrad $sigmoidGrad (local.get $op)))
       (loop $addPairs
         (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
         (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
@@ -500,6 +501,17 @@
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
         (br $reluGradPairs)))
+      (loop $sigmoidGradPairs
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (f64x2.mul (local.get $y)
+            (f64x2.mul (local.get $x) (f64x2.sub (local.get $one) (local.get $x)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $sigmoidGradPairs)))
       ;; the odd last number
       (if (i32.lt_u (local.get $j) (local.get $end))
         (then
@@ -519,8 +531,10 @@
                 (f64.sub (f64.const 1) (f64.mul (local.get $xs) (local.get $xs)))))
             (else (if (result f64) (i32.eq (local.get $op) (i32.const 5))
               (then (f64.max (local.get $xs) (local.get $ys)))
-            (else (select (local.get $ys) (f64.const 0)
-              (f64.gt (local.get $xs) (f64.const 0))))))))))))))))))
+            (else (if (result f64) (i32.eq (local.get $op) (i32.const 6))
+              (then (select (local.get $ys) (f64.const 0) (f64.gt (local.get $xs) (f64.const 0))))
+            (else (f64.mul (local.get $ys)
+              (f64.mul (local.get $xs) (f64.sub (f64.const 1) (local.get $xs)))))))))))))))))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $rowsLoop (i32.lt_u (local.get $i) (local.get $rows)))))
 

@@ -236,6 +236,7 @@ Deno.test("element-wise kernels broadcast rows, columns and scalars like numpy",
     ["tanhGrad", k.tanhGradInto, (y, g) => g * (1 - y * y)],
     ["maximum", k.maximumInto, Math.max],
     ["reluGrad", k.reluGradInto, (x, g) => x > 0 ? g : 0],
+    ["sigmoidGrad", k.sigmoidGradInto, (y, g) => g * (y * (1 - y))],
   ];
   // Small outputs stay in TypeScript; from 32 elements the WASM kernel takes over.
   const outputs: [number, number][] = [[4, 3], [7, 9], [6, 16], [1, 37], [37, 1]];

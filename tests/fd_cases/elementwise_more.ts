@@ -19,7 +19,7 @@ import {
   sqrt,
   where,
 } from "../../mod.ts";
-import { reluGrad } from "../../lib/autograd/ops.ts";
+import { reluGrad, sigmoidGrad } from "../../lib/autograd/ops.ts";
 import { binaryCases, type Case, unaryCases } from "../_fd.ts";
 
 const mask = Matrix.from([[1, 0, 1], [0, 0, 1]]);
@@ -29,7 +29,8 @@ export const CASES: Case[] = [
   ...unaryCases("abs", ["abs"], abs),
   ...unaryCases("sin", ["sin"], sin),
   ...unaryCases("cos", ["cos"], cos),
-  ...unaryCases("sigmoid", ["sigmoid"], sigmoid),
+  ...unaryCases("sigmoid", ["sigmoid", "sigmoidGrad"], sigmoid),
+  ...binaryCases("sigmoidGrad", ["sigmoidGrad"], sigmoidGrad),
   ...unaryCases("relu", ["relu", "reluGrad"], relu),
   ...unaryCases("softplus", ["softplus", "sigmoid"], softplus),
   {

@@ -24,6 +24,7 @@ const tanhGradValues = binary("tanhGrad", k.tanhGradInto, (y, g) => g * (1 - y *
 
 const maximumValues = binary("maximum", k.maximumInto, Math.max);
 const reluGradValues = binary("reluGrad", k.reluGradInto, (x, g) => x > 0 ? g : 0);
+const sigmoidGradValues = binary("sigmoidGrad", k.sigmoidGradInto, (y, g) => g * (y * (1 - y)));
 
 const unaryForward = {
   neg: unary((x) => -x, k.negInto),
@@ -198,8 +199,19 @@ export const elementwise = {
   sigmoid: {
     name: "sigmoid",
     forward: ([a]) => unaryForward.sigmoid(a),
-    vjp: [(g, out) => mul(g, mul(out, sub(1, out)))],
-    jvp: ([t], out) => mul(t!, mul(out, sub(1, out))),
+    vjp: [(g, out) => sigmoidGrad(out, g)],
+    jvp: ([t], out) => sigmoidGrad(out, t!),
+  },
+  // g * (y (1 - y)), fused as tanhGrad is.
+  sigmoidGrad: {
+    name: "sigmoidGrad",
+    forward: ([y, g]) => sigmoidGradValues(y, g),
+    vjp: [
+      (gb, _, [y, g]) => unbroadcast(mul(gb, mul(g, sub(1, mul(2, y)))), shapeOf(y)),
+      (gb, _, [y, g]) => unbroadcast(sigmoidGrad(y, gb), shapeOf(g)),
+    ],
+    jvp: ([ty, tg], out, [y, g]) =>
+      combine(out, ty && mul(ty, mul(g, sub(1, mul(2, y)))), tg && sigmoidGrad(y, tg)),
   },
   // softplus' = σ, so the second derivative comes from sigmoid's rule.
   softplus: {
@@ -520,6 +532,11 @@ export function sigmoid(a: Tensor): Tensor {
  */
 export function relu(a: Tensor): Tensor {
   return apply(elementwise.relu, [a], undefined);
+}
+
+/** @internal `g * (y (1 - y))`: the sigmoid derivative rule as one primitive. */
+export function sigmoidGrad(y: Tensor, g: Tensor): Tensor {
+  return apply(elementwise.sigmoidGrad, [y, g], undefined);
 }
 
 /** @internal `a > 0 ? g : 0`: the relu derivative rule as one primitive (constant in `a`). */
