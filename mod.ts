@@ -22,25 +22,48 @@ export {
   transpose,
 } from "./lib/autograd/ops.ts";
 export {
+  abs,
+  argmax,
+  argmin,
   cholesky,
+  clip,
   concat,
   type ConcatOptions,
+  cos,
   det,
+  equal,
   gatherRows,
+  greater,
   inv,
+  less,
   logdet,
+  logSoftmax,
+  logsumexp,
+  max,
+  maximum,
+  min,
+  minimum,
+  relu,
   reshape,
+  sigmoid,
+  sin,
   slice,
   type SliceOptions,
+  softmax,
+  type SoftmaxOptions,
+  softplus,
   solve,
   solveTriangular,
   type SolveTriangularOptions,
+  sqrt,
   stopGradient,
+  where,
 } from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
 export { toDot } from "./lib/autograd/graph.ts";
 export { createRng, type Rng, sampleWithoutReplacement } from "./lib/random.ts";
 export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";
+export { sigmoidCrossEntropy, softmaxCrossEntropy } from "./lib/nn/losses.ts";
 export {
   type ClassificationMetrics,
   classificationMetrics,

@@ -19,6 +19,8 @@ interface Exports {
     work: number,
   ): void;
   tanh(x: number, out: number, n: number): void;
+  unary(op: number, x: number, out: number, n: number): void;
+  maxCols(a: number, rows: number, cols: number, out: number): void;
   binary(
     op: number,
     a: number,
@@ -42,10 +44,18 @@ export interface WasmKernels {
   /** As `tanhInto` in lib/_kernels.ts. */
   tanh: Fallible<UnaryKernel>;
   /**
-   * As the BinaryKernels of lib/_kernels.ts (op 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad), when
+   * As the BinaryKernels of lib/_kernels.ts (op 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad,
+   * 5 maximum, 6 reluGrad, 7 sigmoidGrad), when
    * `a` has the output's shape (else it returns false).
    */
   binary(op: number, ...args: Parameters<BinaryKernel>): boolean;
+  /**
+   * As the UnaryKernels `sqrtInto` (op 0), `absInto` (1), `reluInto` (2), `sigmoidInto` (3)
+   * and `softplusInto` (4) of lib/_kernels.ts.
+   */
+  unary(op: number, ...args: Parameters<UnaryKernel>): boolean;
+  /** As `maxCols` in lib/_kernels.ts: the maximum of each row. */
+  maxCols(a: Float64Array, rows: number, cols: number, out: Float64Array): boolean;
 }
 
 /** One instance of the module with its own memory, viewed as doubles. */
@@ -158,6 +168,12 @@ const gemm: Fallible<GemmKernel> = (a, b, out, m, n, k, transA, transB) =>
 const tanh: Fallible<UnaryKernel> = (a, out) =>
   run(a, undefined, out, 0, (e, pa, _, po) => e.tanh(pa, po, a.length));
 
+const unary: WasmKernels["unary"] = (op, a, out) =>
+  run(a, undefined, out, 0, (e, pa, _, po) => e.unary(op, pa, po, a.length));
+
+const maxCols: WasmKernels["maxCols"] = (a, rows, cols, out) =>
+  run(a, undefined, out, 0, (e, pa, _, po) => e.maxCols(pa, rows, cols, po));
+
 const binary: WasmKernels["binary"] = (op, a, aRows, aCols, b, bRows, bCols, out, rows, cols) => {
   if (aRows !== rows || aCols !== cols) return false;
   // b (r,c) or (1,1): one long row; (r,1): a number per row; (1,c): one row repeated.
@@ -171,4 +187,4 @@ const binary: WasmKernels["binary"] = (op, a, aRows, aCols, b, bRows, bCols, out
 /** The WASM kernels, or `undefined` when this engine cannot run them. */
 export const wasm: WasmKernels | undefined = resident === undefined
   ? undefined
-  : { gemm, tanh, binary };
+  : { gemm, tanh, binary, unary, maxCols };

@@ -1,4 +1,5 @@
-;; WebAssembly SIMD (f64x2) kernels: a cache-blocked, register-tiled gemm, tanh, element-wise ops.
+;; WebAssembly SIMD (f64x2) kernels: a cache-blocked, register-tiled gemm, tanh, element-wise ops
+;; (arithmetic, sqrt, abs, relu, sigmoid, softplus, maximum, backward rules), row maxima.
 ;; Compiled into lib/_wasm_bytes.ts by scripts/build_wasm.ts; loaded by lib/_wasm.ts. Each
 ;; kernel performs the same floating-point operations in the same order as its TypeScript twin
 ;; in lib/_kernels.ts, so the two give identical bits (tests/kernels_test.ts checks this).
@@ -398,9 +399,10 @@
 
 
   ;; out = f(a, b) element-wise over rows x cols, for the BinaryKernels of lib/_kernels.ts (op
-  ;; 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad: b (1 - a a)), by the same operations. Row i of a
-  ;; starts at a + i aRow; b(i, j) is at b + i bRow + j bStep, where bStep is 8, or 0 for a
-  ;; b repeated along the row; out is contiguous. Callers flatten the cases without row repeats.
+  ;; 0 add, 1 sub, 2 mul, 3 div, 4 tanhGrad: b (1 - a a), 5 maximum, 6 reluGrad: a > 0 ? b : 0,
+  ;; 7 sigmoidGrad: b (a (1 - a))), by the same operations. Row i of a starts at a + i aRow; b(i, j) is at b + i bRow + j bStep,
+  ;; where bStep is 8, or 0 for a b repeated along the row; out is contiguous. Callers flatten
+  ;; the cases without row repeats.
   (func (export "binary") (param $op i32) (param $a i32) (param $aRow i32) (param $b i32)
                           (param $bRow i32) (param $bStep i32) (param $out i32)
                           (param $rows i32) (param $cols i32)
@@ -419,12 +421,15 @@
       ;; b(i, j+1) are loaded as a splat of the first and a lane insert of the second, which
       ;; is the same number when b repeats.
       (block $tail
+      (block $sigmoidGrad
+      (block $reluGrad
+      (block $maximum
       (block $tanhGrad
       (block $div
       (block $mul
       (block $sub
       (block $add
-        (br_table $add $sub $mul $div $tanhGrad (local.get $op)))
+        (br_table $add $sub $mul $div $tanhGrad $maximum $reluGrad $sigmoidGrad (local.get $op)))
       (loop $addPairs
         (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
         (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
@@ -476,6 +481,37 @@
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
         (br $tanhGradPairs)))
+      (loop $maximumPairs
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (f64x2.max (local.get $x) (local.get $y)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $maximumPairs)))
+      (loop $reluGradPairs ;; b where a > 0, else +0: the mask's zero bits give +0
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (v128.and (local.get $y) (f64x2.gt (local.get $x) (v128.const f64x2 0 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $reluGradPairs)))
+      (loop $sigmoidGradPairs
+        (br_if $tail (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $pa) (local.get $j))))
+        (local.set $y (v128.load64_lane 1 (i32.add (local.get $pb) (local.get $bStep))
+          (v128.load64_splat (local.get $pb))))
+        (v128.store (i32.add (local.get $po) (local.get $j))
+          (f64x2.mul (local.get $y)
+            (f64x2.mul (local.get $x) (f64x2.sub (local.get $one) (local.get $x)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bStep) (i32.const 1))))
+        (br $sigmoidGradPairs)))
       ;; the odd last number
       (if (i32.lt_u (local.get $j) (local.get $end))
         (then
@@ -490,8 +526,15 @@
               (then (f64.mul (local.get $xs) (local.get $ys)))
             (else (if (result f64) (i32.eq (local.get $op) (i32.const 3))
               (then (f64.div (local.get $xs) (local.get $ys)))
+            (else (if (result f64) (i32.eq (local.get $op) (i32.const 4))
+              (then (f64.mul (local.get $ys)
+                (f64.sub (f64.const 1) (f64.mul (local.get $xs) (local.get $xs)))))
+            (else (if (result f64) (i32.eq (local.get $op) (i32.const 5))
+              (then (f64.max (local.get $xs) (local.get $ys)))
+            (else (if (result f64) (i32.eq (local.get $op) (i32.const 6))
+              (then (select (local.get $ys) (f64.const 0) (f64.gt (local.get $xs) (f64.const 0))))
             (else (f64.mul (local.get $ys)
-              (f64.sub (f64.const 1) (f64.mul (local.get $xs) (local.get $xs)))))))))))))))
+              (f64.mul (local.get $xs) (f64.sub (f64.const 1) (local.get $xs)))))))))))))))))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $rowsLoop (i32.lt_u (local.get $i) (local.get $rows)))))
 
@@ -560,4 +603,192 @@
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $out (i32.add (local.get $out) (i32.const 16)))
       (br_if $pairs (i32.lt_u (local.get $x) (local.get $end)))))
+
+  ;; e^-|v| two lanes at a time, by the same operations in the same order as expNegAbs in
+  ;; lib/_kernels.ts (see there): c = min(|v|, 750) = t ln2 + w, e^-w = 1 - 2p / (q + p),
+  ;; times 2^-h and 2^-(t-h) with h = floor(t / 2), each built from its exponent bits.
+  (func $expNegAbs (param $v v128) (result v128)
+    (local $c v128) (local $t v128) (local $w v128) (local $ww v128) (local $px v128)
+    (local $qx v128) (local $h v128) (local $r v128)
+    (local.set $c (f64x2.pmin (f64x2.abs (local.get $v)) (v128.const f64x2 750 750)))
+    (local.set $t (f64x2.floor (f64x2.add
+      (f64x2.mul (local.get $c) (v128.const f64x2 1.4426950408889634 1.4426950408889634))
+      (v128.const f64x2 0.5 0.5))))
+    (local.set $w (f64x2.sub
+      (f64x2.sub (local.get $c)
+        (f64x2.mul (local.get $t) (v128.const f64x2 6.93145751953125e-1 6.93145751953125e-1)))
+      (f64x2.mul (local.get $t)
+        (v128.const f64x2 1.42860682030941723212e-6 1.42860682030941723212e-6))))
+    (local.set $ww (f64x2.mul (local.get $w) (local.get $w)))
+    (local.set $px (f64x2.add (local.get $w)
+      (f64x2.mul (f64x2.mul (local.get $w) (local.get $ww))
+        (f64x2.add
+          (f64x2.mul
+            (v128.const f64x2 1.26177193074810590878e-4 1.26177193074810590878e-4) (local.get $ww))
+          (v128.const f64x2 3.029944077074419613e-2 3.029944077074419613e-2)))))
+    (local.set $qx (f64x2.add
+      (f64x2.mul
+        (f64x2.add
+          (f64x2.mul
+            (v128.const f64x2 3.00198505138664455042e-6 3.00198505138664455042e-6) (local.get $ww))
+          (v128.const f64x2 2.52448340349684104192e-3 2.52448340349684104192e-3))
+        (f64x2.mul (local.get $ww) (local.get $ww)))
+      (f64x2.add
+        (f64x2.mul
+          (v128.const f64x2 2.27265548208155028766e-1 2.27265548208155028766e-1) (local.get $ww))
+        (v128.const f64x2 2 2))))
+    (local.set $r (f64x2.sub (v128.const f64x2 1 1)
+      (f64x2.div (f64x2.add (local.get $px) (local.get $px))
+                 (f64x2.add (local.get $qx) (local.get $px)))))
+    (local.set $h (f64x2.floor (f64x2.mul (local.get $t) (v128.const f64x2 0.5 0.5))))
+    ;; 2^-n for a whole n in [0, 541]: bits (1023 - n) << 52, where n = bits(n + 2^52) - bits(2^52)
+    (f64x2.mul
+      (f64x2.mul (local.get $r)
+        (i64x2.shl (i64x2.sub (v128.const i64x2 0x43300000000003ff 0x43300000000003ff)
+          (f64x2.add (local.get $h) (v128.const f64x2 0x1p52 0x1p52))) (i32.const 52)))
+      (i64x2.shl (i64x2.sub (v128.const i64x2 0x43300000000003ff 0x43300000000003ff)
+        (f64x2.add (f64x2.sub (local.get $t) (local.get $h)) (v128.const f64x2 0x1p52 0x1p52)))
+        (i32.const 52))))
+
+  ;; The logistic function, as sigmoidScalar: e / (1 + e) where v < 0, else 1 / (1 + e).
+  (func $sigmoid (param $v v128) (result v128)
+    (local $e v128) (local $d v128)
+    (local.set $e (call $expNegAbs (local.get $v)))
+    (local.set $d (f64x2.add (v128.const f64x2 1 1) (local.get $e)))
+    (v128.bitselect (f64x2.div (local.get $e) (local.get $d))
+                    (f64x2.div (v128.const f64x2 1 1) (local.get $d))
+                    (f64x2.lt (local.get $v) (v128.const f64x2 0 0))))
+
+  ;; softplus, as softplusScalar: (v > 0 ? v : 0) + log1p(e^-|v|) by fdlibm's log1p, with
+  ;; k = 1 (and f = (e - 1) / 2) where e >= sqrt(2) - 1, else k = 0 and f = e.
+  (func $softplus (param $v v128) (result v128)
+    (local $e v128) (local $mask v128) (local $k v128) (local $f v128) (local $hfsq v128)
+    (local $s v128) (local $z v128) (local $R v128)
+    (local.set $e (call $expNegAbs (local.get $v)))
+    (local.set $mask (f64x2.ge (local.get $e)
+      (v128.const f64x2 0.41421356237309503 0.41421356237309503)))
+    (local.set $k (v128.and (local.get $mask) (v128.const f64x2 1 1)))
+    (local.set $f (v128.bitselect
+      (f64x2.mul (f64x2.sub (local.get $e) (v128.const f64x2 1 1)) (v128.const f64x2 0.5 0.5))
+      (local.get $e) (local.get $mask)))
+    (local.set $hfsq (f64x2.mul (f64x2.mul (v128.const f64x2 0.5 0.5) (local.get $f))
+      (local.get $f)))
+    (local.set $s (f64x2.div (local.get $f) (f64x2.add (v128.const f64x2 2 2) (local.get $f))))
+    (local.set $z (f64x2.mul (local.get $s) (local.get $s)))
+    ;; R = z (Lp1 + z (Lp2 + z (Lp3 + z (Lp4 + z (Lp5 + z (Lp6 + z Lp7))))))
+    (local.set $R (f64x2.mul (local.get $z)
+      (v128.const f64x2 1.479819860511658591e-01 1.479819860511658591e-01)))
+    (local.set $R (f64x2.mul (local.get $z) (f64x2.add
+      (v128.const f64x2 1.531383769920937332e-01 1.531383769920937332e-01) (local.get $R))))
+    (local.set $R (f64x2.mul (local.get $z) (f64x2.add
+      (v128.const f64x2 1.818357216161805012e-01 1.818357216161805012e-01) (local.get $R))))
+    (local.set $R (f64x2.mul (local.get $z) (f64x2.add
+      (v128.const f64x2 2.222219843214978396e-01 2.222219843214978396e-01) (local.get $R))))
+    (local.set $R (f64x2.mul (local.get $z) (f64x2.add
+      (v128.const f64x2 2.857142874366239149e-01 2.857142874366239149e-01) (local.get $R))))
+    (local.set $R (f64x2.mul (local.get $z) (f64x2.add
+      (v128.const f64x2 3.999999999940941908e-01 3.999999999940941908e-01) (local.get $R))))
+    (local.set $R (f64x2.mul (local.get $z) (f64x2.add
+      (v128.const f64x2 6.666666666666735130e-01 6.666666666666735130e-01) (local.get $R))))
+    (f64x2.add
+      (v128.and (local.get $v) (f64x2.gt (local.get $v) (v128.const f64x2 0 0)))
+      (f64x2.sub
+        (f64x2.mul (local.get $k)
+          (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))
+        (f64x2.sub
+          (f64x2.sub (local.get $hfsq)
+            (f64x2.add
+              (f64x2.mul (local.get $s) (f64x2.add (local.get $hfsq) (local.get $R)))
+              (f64x2.mul (local.get $k)
+                (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))
+          (local.get $f)))))
+
+  ;; out[0..n) = f(x[0..n)) for the UnaryKernels of lib/_kernels.ts (op 0 sqrt, 1 abs, 2 relu,
+  ;; 3 sigmoid, 4 softplus), two lanes at a time (reads and writes n rounded up to even). A
+  ;; switch on op as in "binary": each op's loop begins where its block ends.
+  (func (export "unary") (param $op i32) (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 3))))
+    (if (i32.ge_u (local.get $x) (local.get $end)) (then (return)))
+    (block $softplus
+    (block $sigmoid
+    (block $relu
+    (block $abs
+    (block $sqrt
+      (br_table $sqrt $abs $relu $sigmoid $softplus (local.get $op)))
+    (loop $sqrtPairs
+      (v128.store (local.get $out) (f64x2.sqrt (v128.load (local.get $x))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br_if $sqrtPairs (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $absPairs
+      (v128.store (local.get $out) (f64x2.abs (v128.load (local.get $x))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br_if $absPairs (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $reluPairs
+      (v128.store (local.get $out)
+        (f64x2.max (v128.load (local.get $x)) (v128.const f64x2 0 0)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br_if $reluPairs (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $sigmoidPairs
+      (v128.store (local.get $out) (call $sigmoid (v128.load (local.get $x))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br_if $sigmoidPairs (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $softplusPairs
+      (v128.store (local.get $out) (call $softplus (v128.load (local.get $x))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br_if $softplusPairs (i32.lt_u (local.get $x) (local.get $end)))))
+
+  ;; out[i] = the largest of row i of a (rows x cols), for maxCols in lib/_kernels.ts: four
+  ;; running maxima of two lanes each over eight columns at a time (one would wait on
+  ;; f64x2.max's long latency), then pairs, then the odd last column. f64x2.max is exact and
+  ;; order-free (NaN wins, +0 beats -0), so this equals the TypeScript loop's Math.max.
+  (func (export "maxCols") (param $a i32) (param $rows i32) (param $cols i32) (param $out i32)
+    (local $i i32) (local $p i32) (local $end i32) (local $pairsEnd i32) (local $eightsEnd i32)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $s f64)
+    (if (i32.eqz (local.get $rows)) (then (return)))
+    (loop $rowsLoop
+      (local.set $p (i32.add (local.get $a)
+        (i32.shl (i32.mul (local.get $i) (local.get $cols)) (i32.const 3))))
+      (local.set $end (i32.add (local.get $p) (i32.shl (local.get $cols) (i32.const 3))))
+      (local.set $pairsEnd (i32.add (local.get $p)
+        (i32.shl (i32.and (local.get $cols) (i32.const -2)) (i32.const 3))))
+      (local.set $eightsEnd (i32.add (local.get $p)
+        (i32.shl (i32.and (local.get $cols) (i32.const -8)) (i32.const 3))))
+      (local.set $m0 (v128.const f64x2 -inf -inf))
+      (local.set $m1 (local.get $m0))
+      (local.set $m2 (local.get $m0))
+      (local.set $m3 (local.get $m0))
+      (block $eightsDone
+        (loop $eights
+          (br_if $eightsDone (i32.ge_u (local.get $p) (local.get $eightsEnd)))
+          (local.set $m0 (f64x2.max (local.get $m0) (v128.load offset=0 (local.get $p))))
+          (local.set $m1 (f64x2.max (local.get $m1) (v128.load offset=16 (local.get $p))))
+          (local.set $m2 (f64x2.max (local.get $m2) (v128.load offset=32 (local.get $p))))
+          (local.set $m3 (f64x2.max (local.get $m3) (v128.load offset=48 (local.get $p))))
+          (local.set $p (i32.add (local.get $p) (i32.const 64)))
+          (br $eights)))
+      (block $pairsDone
+        (loop $pairs
+          (br_if $pairsDone (i32.ge_u (local.get $p) (local.get $pairsEnd)))
+          (local.set $m0 (f64x2.max (local.get $m0) (v128.load (local.get $p))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $pairs)))
+      (local.set $m0 (f64x2.max (f64x2.max (local.get $m0) (local.get $m1))
+                                (f64x2.max (local.get $m2) (local.get $m3))))
+      (local.set $s (f64.max (f64x2.extract_lane 0 (local.get $m0))
+                             (f64x2.extract_lane 1 (local.get $m0))))
+      (if (i32.lt_u (local.get $p) (local.get $end))
+        (then (local.set $s (f64.max (local.get $s) (f64.load (local.get $p))))))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 3))) (local.get $s))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $rowsLoop (i32.lt_u (local.get $i) (local.get $rows)))))
 )

@@ -234,6 +234,9 @@ Deno.test("element-wise kernels broadcast rows, columns and scalars like numpy",
     ["mul", k.mulInto, (x, y) => x * y],
     ["div", k.divInto, (x, y) => x / y],
     ["tanhGrad", k.tanhGradInto, (y, g) => g * (1 - y * y)],
+    ["maximum", k.maximumInto, Math.max],
+    ["reluGrad", k.reluGradInto, (x, g) => x > 0 ? g : 0],
+    ["sigmoidGrad", k.sigmoidGradInto, (y, g) => g * (y * (1 - y))],
   ];
   // Small outputs stay in TypeScript; from 32 elements the WASM kernel takes over.
   const outputs: [number, number][] = [[4, 3], [7, 9], [6, 16], [1, 37], [37, 1]];
@@ -351,5 +354,106 @@ Deno.test("kernels handle empty operands on both backends, writing zeros for an 
       k.sumRows(empty, 0, 3, sums);
       assert.deepEqual(Array.from(sums), [0, 0, 0]);
     });
+  }
+});
+
+/** Inputs for the new unary kernels: signed zeros, subnormals, tails, NaN and infinities. */
+function unaryInputs(): Float64Array {
+  const rng = createRng(8);
+  const xs = [0, -0, 5e-324, -5e-324, 1e-310, 1e-20, 0.5, -0.5, 1, -1, 36, -36, 37.5, -37.5];
+  xs.push(700, -700, 709.5, -709.5, 745, -745, 749.9, 750, -751, 1e300, -1e300, NaN);
+  xs.push(Infinity, -Infinity, Number.MAX_VALUE, -Number.MAX_VALUE);
+  for (let e = -20; e <= 3; e += 0.01) {
+    const x = 10 ** e * (1 + rng.next());
+    xs.push(x, -x);
+  }
+  for (let i = 0; i < 20000; i++) xs.push((rng.next() * 2 - 1) * 60);
+  return new Float64Array(xs);
+}
+
+const UNARY: [string, k.UnaryKernel, (x: number) => number][] = [
+  ["sqrt", k.sqrtInto, Math.sqrt],
+  ["abs", k.absInto, Math.abs],
+  ["relu", k.reluInto, (x) => Math.max(x, 0)],
+  ["sigmoid", k.sigmoidInto, k.sigmoidScalar],
+  ["softplus", k.softplusInto, k.softplusScalar],
+];
+
+function unaryWith(backend: k.KernelBackend, kernel: k.UnaryKernel, x: Float64Array) {
+  const out = new Float64Array(x.length).fill(NaN);
+  using(backend, () => kernel(x, out));
+  return out;
+}
+
+Deno.test("sqrt, abs, relu, sigmoid and softplus kernels give identical bits on both paths", async (t) => {
+  const xs = unaryInputs();
+  for (const [i, [name, kernel, f]] of UNARY.entries()) {
+    await t.step(name, () => {
+      if (!noWasm) assert.ok(wasm!.unary(i, xs, new Float64Array(xs.length)), "WASM runs");
+      const expected = xs.map(f);
+      for (const backend of noWasm ? ["ts" as const] : ["ts" as const, "wasm" as const]) {
+        assertSameBits(unaryWith(backend, kernel, xs), expected, `${backend} ${name}`);
+        for (const n of [0, 1, 2, 3, 31, 32, 33, 65]) {
+          const part = xs.slice(40, 40 + n);
+          assertSameBits(
+            unaryWith(backend, kernel, part),
+            part.map(f),
+            `${backend} ${name} of ${n}`,
+          );
+        }
+      }
+    });
+  }
+});
+
+Deno.test("sigmoid and softplus kernels stay within a few ulp of their definitions", () => {
+  const xs = unaryInputs();
+  for (const backend of noWasm ? ["ts" as const] : ["ts" as const, "wasm" as const]) {
+    const sig = unaryWith(backend, k.sigmoidInto, xs), sp = unaryWith(backend, k.softplusInto, xs);
+    let worstSig = 0, worstSp = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      if (Number.isNaN(x)) {
+        assert.ok(Number.isNaN(sig[i]) && Number.isNaN(sp[i]), `${backend}: NaN in, NaN out`);
+        continue;
+      }
+      const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+      const p = Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+      if (s > 1e-300) worstSig = Math.max(worstSig, Math.abs(sig[i] - s) / s);
+      if (p > 1e-300 && Number.isFinite(p)) worstSp = Math.max(worstSp, Math.abs(sp[i] - p) / p);
+    }
+    assert.ok(worstSig < 6e-16, `${backend} sigmoid: relative error ${worstSig}`);
+    assert.ok(worstSp < 6e-16, `${backend} softplus: relative error ${worstSp}`);
+  }
+});
+
+Deno.test("the max reductions match Math.max, NaN and signed zeros included, on both paths", () => {
+  const rng = createRng(9);
+  for (const [rows, cols] of [[1, 1], [3, 1], [1, 33], [7, 9], [40, 5], [5, 64], [2, 0]]) {
+    const a = random(rng, rows * cols);
+    if (rows * cols > 10) [a[3], a[7]] = [NaN, -0];
+    const expected = new Float64Array(rows).map((_, i) =>
+      Math.max(...a.subarray(i * cols, (i + 1) * cols))
+    );
+    for (const backend of noWasm ? ["ts" as const] : ["ts" as const, "wasm" as const]) {
+      const out = new Float64Array(rows).fill(7);
+      using(backend, () => k.maxCols(a, rows, cols, out));
+      assertSameBits(out, expected, `${backend} maxCols ${rows}x${cols}`);
+    }
+    const byColumn = new Float64Array(cols).map((_, j) =>
+      Math.max(...Array.from({ length: rows }, (_, i) => a[i * cols + j]))
+    );
+    const out = new Float64Array(cols).fill(7);
+    k.maxRows(a, rows, cols, out);
+    assertSameBits(out, byColumn, `maxRows ${rows}x${cols}`);
+    assert.ok(Object.is(k.maxAll(a), Math.max(...a)), `maxAll ${rows}x${cols}`);
+  }
+  // Row 0 holds -0s and one +0 (max: +0), row 1 only -0s; 2x20 is big enough for WASM.
+  const zeros = new Float64Array(40).fill(-0), out = new Float64Array(2);
+  zeros[13] = 0;
+  if (!noWasm) assert.ok(wasm!.maxCols(zeros, 2, 20, out), "the WASM kernel runs");
+  for (const backend of noWasm ? ["ts" as const] : ["ts" as const, "wasm" as const]) {
+    using(backend, () => k.maxCols(zeros, 2, 20, out));
+    assertSameBits(out, new Float64Array([0, -0]), `${backend} signed zeros`);
   }
 });

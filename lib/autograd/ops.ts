@@ -8,6 +8,7 @@
 
 import { checkTensor, type Primitive, shapeOf, type Tensor } from "./tracer.ts";
 import { div, elementwise } from "./ops/elementwise.ts";
+import { extrema } from "./ops/extrema.ts";
 import { linear } from "./ops/linear.ts";
 import { checkAxis, type ReduceOptions, reductions, sum } from "./ops/reductions.ts";
 import { shapes } from "./ops/shapes.ts";
@@ -15,12 +16,20 @@ import { linalg } from "./ops/linalg.ts";
 
 export { withScratch } from "../_arena.ts";
 export * from "./ops/elementwise.ts";
+export * from "./ops/extrema.ts";
 export * from "./ops/linear.ts";
 export * from "./ops/reductions.ts";
 export * from "./ops/shapes.ts";
 export * from "./ops/linalg.ts";
 
-const primitives = { ...elementwise, ...reductions, ...linear, ...shapes, ...linalg };
+const primitives = {
+  ...elementwise,
+  ...reductions,
+  ...linear,
+  ...extrema,
+  ...shapes,
+  ...linalg,
+};
 
 /** The names of the primitives; every one has a forward kernel, VJP rules and a JVP rule. */
 export type PrimitiveName = keyof typeof primitives;

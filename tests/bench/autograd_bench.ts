@@ -1,6 +1,24 @@
 // Benchmarks of matmul and of one autograd training step, WASM SIMD against the TypeScript path.
 
-import { createRng, initMLP, matmul, Matrix, mseLoss, valueAndGrad } from "../../mod.ts";
+import {
+  abs,
+  add,
+  createRng,
+  initMLP,
+  logsumexp,
+  matmul,
+  Matrix,
+  max,
+  maximum,
+  mseLoss,
+  relu,
+  sigmoid,
+  softmaxCrossEntropy,
+  softplus,
+  sqrt,
+  type Tensor,
+  valueAndGrad,
+} from "../../mod.ts";
 import { type KernelBackend, kernelBackend, setKernelBackend } from "../../lib/_kernels.ts";
 import { withScratch } from "../../lib/autograd/ops.ts";
 
@@ -126,4 +144,33 @@ for (
     group: label,
     fn: () => void handWrittenStep(params, X, Y),
   });
+}
+
+// The element-wise ops and reductions of issue 10 that have WASM kernels, on 256x256.
+{
+  const a = randomMatrix(256, 256), b = randomMatrix(256, 256), positive = a.clone();
+  for (let i = 0; i < positive.data.length; i++) positive.data[i] = Math.abs(positive.data[i]);
+  const ops: [string, () => unknown][] = [
+    ["sigmoid", () => sigmoid(a)],
+    ["softplus", () => softplus(a)],
+    ["relu", () => relu(a)],
+    ["sqrt", () => sqrt(positive)],
+    ["abs", () => abs(a)],
+    ["maximum", () => maximum(a, b)],
+    ["max along rows", () => max(a, { axis: 1 })],
+    ["logsumexp along rows", () => logsumexp(a, { axis: 1 })],
+  ];
+  for (const [name, f] of ops) compare(`${name} 256x256`, () => void f());
+}
+
+// A relu classifier's loss and gradient: 8-64-2 with softmax cross-entropy, batch 100.
+{
+  const [W1, W2] = [randomMatrix(8, 64), randomMatrix(64, 2)];
+  const b1 = randomMatrix(1, 64);
+  const X = randomMatrix(100, 8), Y = Matrix.zeros(100, 2);
+  for (let i = 0; i < 100; i++) Y.data[i * 2 + rng.randint(2)] = 1;
+  const loss = (p: Tensor[], x: Tensor, y: Tensor) =>
+    softmaxCrossEntropy(matmul(relu(add(matmul(x, p[0]), p[1])), p[2]), y);
+  const step = valueAndGrad(loss);
+  compare("relu classifier step, 8-64-2, batch 100", () => void step([W1, b1, W2], X, Y));
 }
