@@ -144,10 +144,11 @@ function flag(name: string, fallback: number): number {
 }
 
 if (import.meta.main) {
+  const iterations = flag("--iterations", 2000), every = flag("--every", 100);
   console.log("Optimizing variational parameters...");
   const { params } = run({
-    iterations: flag("--iterations", 2000),
-    every: flag("--every", 100),
+    iterations,
+    every,
     onBound: (t, bound) => console.log(`Iteration ${t} lower bound ${bound}`),
   });
   const fmt = (v: ArrayLike<number>) => `[${Array.from(v, (x) => x.toFixed(4)).join(", ")}]`;
