@@ -430,7 +430,7 @@ Deno.test("ensureDefaultData reports a failed download with how to retry, and le
   });
 });
 
-Deno.test("the first-run download (train --data-url) times out too, with the retry command", async () => {
+Deno.test("the first-run download (train --data-url) times out too, with the retry command and its timeout flag", async () => {
   await withServer(noAnswer, async (url) => {
     await withTempDir("denograd_data_test_", async (dir) => {
       await inDir(dir, async () => {
@@ -444,7 +444,8 @@ Deno.test("the first-run download (train --data-url) times out too, with the ret
         assert.deepEqual(io.err, [
           `error: Download of ${url} failed: no response within 0.3 s (the connect timeout); ` +
           "check the URL and the connection, or allow a longer connect timeout",
-          `Run \`deno task data --url ${url}\` to retry the download, or pass --data PATH.`,
+          `Run \`deno task data --url ${url} --connect-timeout SECONDS\` to retry with a longer ` +
+          "wait than 0.3 s, or pass --data PATH.",
         ]);
         assert.deepEqual([...Deno.readDirSync(dir)], []);
       });
