@@ -188,7 +188,7 @@ export function retryCommand(url: string): string {
  * on `io`. Any other path is left to the caller, whose read reports it.
  *
  * @returns `false` if the download failed, after printing the error and how to retry (with
- * the same URL).
+ * the same URL, and after a timeout the `deno task data` flag that waits longer).
  *
  * @example A file given by the user is never downloaded
  * ```ts
@@ -217,7 +217,18 @@ export async function ensureDefaultData(
     });
   } catch (e) {
     io.error(`error: ${(e as Error).message}`);
-    io.error(`Run \`${retryCommand(url)}\` to retry the download, or pass --data PATH.`);
+    if (e instanceof DownloadTimeoutError) {
+      // The training scripts take no timeout flags: deno task data has them.
+      const ms = e.timeout === "connect"
+        ? options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+        : options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+      io.error(
+        `Run \`${retryCommand(url)} --${e.timeout}-timeout SECONDS\` to retry with a longer ` +
+          `wait than ${ms / 1000} s, or pass --data PATH.`,
+      );
+    } else {
+      io.error(`Run \`${retryCommand(url)}\` to retry the download, or pass --data PATH.`);
+    }
     return false;
   }
   io.log(`Wrote ${path}`);

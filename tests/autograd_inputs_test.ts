@@ -142,6 +142,29 @@ Deno.test("every op refuses a value that is not a tensor, naming the op and what
   );
 });
 
+Deno.test("broadcastTo refuses a shape that is not [rows, cols], naming the op and the shape", () => {
+  const m = Matrix.from([[1], [2]]);
+  for (
+    const [shape, shown] of [
+      [null, "null"],
+      ["x", "x"],
+      [{ a: 1 }, "[object Object]"],
+      [[2], "[2]"],
+      [[2, -1], "[2, -1]"],
+      [[2, 1.5], "[2, 1.5]"],
+    ] as const
+  ) {
+    assert.throws(
+      () => broadcastTo(m, shape as never),
+      (e) =>
+        e instanceof TypeError &&
+        e.message ===
+          `broadcastTo: the shape must be [rows, cols] or undefined (a scalar), got ${shown}`,
+    );
+  }
+  assert.deepEqual((broadcastTo(m, [2, 3]) as Matrix).shape, [2, 3]);
+});
+
 Deno.test("transform messages describe values with the right article", () => {
   assert.throws(
     () => grad((x: Tensor) => [x] as unknown as Tensor)(2),

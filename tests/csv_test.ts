@@ -15,7 +15,15 @@ import { isDecimal } from "../lib/data/_csv_numeric.ts";
 import { parseRecords, streamRecords } from "../lib/data/_csv_records.ts";
 import { Matrix } from "../lib/matrix.ts";
 import { createRng } from "../lib/random.ts";
-import { findRealData, needsPulsarData, pulsarCsvPath, runDeno, withTempDir } from "./_helpers.ts";
+import {
+  findRealData,
+  HTRU2_SHAPE,
+  htru2LikeCsv,
+  needsPulsarData,
+  pulsarCsvPath,
+  runDeno,
+  withTempDir,
+} from "./_helpers.ts";
 
 /**
  * The loader as it was before streaming (csv-parse's sync API), kept as the reference the
@@ -271,6 +279,27 @@ Deno.test("header: false numbers the columns and takes the label by name or posi
     () => parseLabeledCsv("1,0\nx,1\n", { header: false, source: "h.csv" }),
     'h.csv, line 2, column "column 1": value "x" is not a number',
   );
+});
+
+Deno.test("a file without a header is refused with the --no-header hint, and read with header: false (12.9)", async () => {
+  await withTempDir("denograd_csv_test_", async (dir) => {
+    // The generated stand-in for UCI's HTRU_2.csv: no header, 17,898 rows, 1,639 pulsars.
+    const text = htru2LikeCsv();
+    const first = text.slice(0, text.indexOf(","));
+    const path = `${dir}/HTRU_2.csv`;
+    await Deno.writeTextFile(path, `\n${text}`);
+    const parts = ["line 2", "only numbers", `"${first}"`, "--no-header", "header: false"];
+    await assertDataError(() => loadLabeledCsv(path), path, ...parts);
+    await assertDataError(() => readCsvRows(path).next(), path, ...parts);
+    await assertDataError(() => parseLabeledCsv(text, { source: "h.csv" }), "h.csv, line 1");
+    const data = await loadLabeledCsv(path, { header: false });
+    assert.deepEqual(data.X.shape, [HTRU2_SHAPE.rows, HTRU2_SHAPE.cols - 1]);
+    assert.equal(data.labelName, `column ${HTRU2_SHAPE.cols}`);
+    assert.equal(data.labels.reduce((a, b) => a + b, 0), HTRU2_SHAPE.pulsars);
+    // A header with a name among numbers is a header.
+    const mixed = parseLabeledCsv("x,2019,label\n1,2,0\n3,4,1\n");
+    assert.deepEqual(mixed.featureNames, ["x", "2019"]);
+  });
 });
 
 Deno.test("quoting mistakes name the file and the line of their row", async () => {

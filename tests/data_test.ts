@@ -430,7 +430,7 @@ Deno.test("ensureDefaultData reports a failed download with how to retry, and le
   });
 });
 
-Deno.test("the first-run download (train --data-url) times out too, with the retry command", async () => {
+Deno.test("the first-run download (train --data-url) times out too, with the retry command and its timeout flag", async () => {
   await withServer(noAnswer, async (url) => {
     await withTempDir("denograd_data_test_", async (dir) => {
       await inDir(dir, async () => {
@@ -444,7 +444,8 @@ Deno.test("the first-run download (train --data-url) times out too, with the ret
         assert.deepEqual(io.err, [
           `error: Download of ${url} failed: no response within 0.3 s (the connect timeout); ` +
           "check the URL and the connection, or allow a longer connect timeout",
-          `Run \`deno task data --url ${url}\` to retry the download, or pass --data PATH.`,
+          `Run \`deno task data --url ${url} --connect-timeout SECONDS\` to retry with a longer ` +
+          "wait than 0.3 s, or pass --data PATH.",
         ]);
         assert.deepEqual([...Deno.readDirSync(dir)], []);
       });
@@ -464,8 +465,14 @@ Deno.test("parseDataArgs takes a local path for --url as a file: URL", () => {
 });
 
 /**
+ * How long the stalling servers below keep stalling when the client never gives up: a download
+ * timeout that does not fire then fails its test (wrong error, too slow) instead of hanging it.
+ */
+const SERVER_GIVES_UP_MS = 20_000;
+
+/**
  * A response announcing `length` bytes (no length if null) that sends `head` bytes, then
- * `drip` bytes every `everyMs` until the client leaves.
+ * `drip` bytes every `everyMs` until the client leaves (or {@linkcode SERVER_GIVES_UP_MS}).
  */
 function slowResponse(
   request: Request,
@@ -475,27 +482,41 @@ function slowResponse(
   length: number | null = 1_000_000,
 ): Response {
   let timer: ReturnType<typeof setInterval> | undefined;
+  let givingUp: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => (clearInterval(timer), clearTimeout(givingUp));
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(new Uint8Array(head)); // not 0: an empty chunk ends the body
       if (drip > 0) timer = setInterval(() => controller.enqueue(new Uint8Array(drip)), everyMs);
-      request.signal.addEventListener("abort", () => {
-        clearInterval(timer);
+      const end = () => {
+        stop();
         try {
           controller.close();
         } catch { /* already cancelled by the server */ }
-      });
+      };
+      givingUp = setTimeout(end, SERVER_GIVES_UP_MS);
+      request.signal.addEventListener("abort", end);
     },
-    cancel: () => clearInterval(timer),
+    cancel: stop,
   });
   const headers: HeadersInit = length === null ? {} : { "content-length": String(length) };
   return new Response(body, { headers });
 }
 
-/** Resolves when the client goes away: a server that never answers. */
+/**
+ * Resolves when the client goes away (or after {@linkcode SERVER_GIVES_UP_MS}, with a 504): a
+ * server that never answers.
+ */
 function noAnswer(request: Request): Promise<Response> {
   return new Promise((resolve) => {
-    request.signal.addEventListener("abort", () => resolve(new Response(null, { status: 499 })));
+    const givingUp = setTimeout(
+      () => resolve(new Response(null, { status: 504 })),
+      SERVER_GIVES_UP_MS,
+    );
+    request.signal.addEventListener("abort", () => {
+      clearTimeout(givingUp);
+      resolve(new Response(null, { status: 499 }));
+    });
   });
 }
 
@@ -622,6 +643,17 @@ Deno.test("a zip bomb is refused before and while inflating, with no file left",
         url,
         "more than the limit of 4,194,304 bytes",
       );
+    });
+  });
+  await t.step("a response announcing more than the limit is refused before its body", async () => {
+    await withServer((r) => slowResponse(r, 1, 0, 50, 5 << 20), async (url) => {
+      const started = performance.now();
+      await assertDataError(
+        downloadBytes(url, { maxBytes: 4 << 20, idleTimeoutMs: 10_000 }),
+        url,
+        "the announced size (5,242,880 bytes) is more than the limit of 4,194,304 bytes",
+      );
+      assert.ok(performance.now() - started < 5000, "it waited for the body");
     });
   });
 });

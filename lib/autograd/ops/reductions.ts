@@ -124,6 +124,17 @@ export function broadcastTo(a: Tensor, shape: [number, number] | undefined): Ten
     }
     return a;
   }
+  if (!Array.isArray(shape) || shape.length !== 2 || !isSize(shape[0]) || !isSize(shape[1])) {
+    const got = Array.isArray(shape) ? `[${shape.join(", ")}]` : String(shape);
+    throw new TypeError(
+      `broadcastTo: the shape must be [rows, cols] or undefined (a scalar), got ${got}`,
+    );
+  }
   if (from !== undefined && from[0] === shape[0] && from[1] === shape[1]) return a;
   return apply(reductions.broadcastTo, [a], shape);
+}
+
+/** Whether `n` can be a number of rows or columns. */
+function isSize(n: unknown): boolean {
+  return Number.isInteger(n) && (n as number) >= 0;
 }
