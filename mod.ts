@@ -75,7 +75,15 @@ export {
   runExperiment,
   type TrainMetrics,
 } from "./lib/experiment.ts";
-export { type LossEntry, train, type TrainOptions, type TrainResult } from "./lib/train/train.ts";
+export {
+  type CheckpointOptions,
+  type LossEntry,
+  type Sampling,
+  train,
+  type TrainOptions,
+  type TrainResult,
+  type ValidationOptions,
+} from "./lib/train/train.ts";
 export {
   DataError,
   type LabeledData,
