@@ -198,16 +198,22 @@ export interface TrainResult<P extends Tree = Matrix[]> {
 const YIELD_MS = 20;
 
 /**
- * Trains by minibatch SGD: each step draws `batch` row indices with replacement from one
- * seeded RNG (`createRng(seed).randint`), takes the gradient of the loss with the autograd,
- * and applies `p -= lr * g`. Every `logEvery` steps, and at the last step, it logs the loss of
- * that step's batch after the update.
+ * Trains by minibatch gradient descent: each step takes a batch of `batch` row indices from
+ * one seeded RNG (`createRng(seed)`: drawn with replacement, or cut from a shuffled epoch with
+ * `sampling: "epochs"`), takes the gradient of the loss with the autograd, and applies the
+ * optimizer once to it (default plain SGD, `p -= lr * g`; or any lib/optim optimizer, with
+ * schedules and clipping). Every `logEvery` steps, and at the last step, it logs the loss of
+ * that step's batch after the update; with `validation` data also the validation loss, every
+ * `validation.every` steps, keeping the best parameters (returned at the end) and stopping
+ * after `patience` evaluations without improvement. `checkpoint` saves everything needed for
+ * `resume` to continue bit for bit.
  *
  * With more than one thread, `threads - 1` module workers share the parameters, data and
  * gradient slabs through `SharedArrayBuffer`s and the main thread computes a share too. The
  * batch is split into a fixed number of shards (`shards`), which the threads claim as they
- * come free; their gradients are summed by a fixed binary tree, so the same seed gives
- * bit-identical parameters and logs for any thread count.
+ * come free; their gradients are summed by a fixed binary tree and the optimizer runs on the
+ * main thread on that sum, so the same seed gives bit-identical parameters and logs for any
+ * thread count, with every optimizer, schedule and sampling mode.
  *
  * Stops early with status `"diverged"` if a loss or gradient is not finite, and `"aborted"`
  * when `signal` aborts. A worker fault, or a step longer than `stepTimeout`, rejects with an
@@ -226,6 +232,28 @@ const YIELD_MS = 20;
  * assert.equal(result.status, "ok");
  * assert.equal(result.loss.length, 4); // steps 50, 100, 150, 200
  * assert.ok(result.loss[3].loss < result.loss[0].loss);
+ * ```
+ *
+ * @example Adam over epochs, with early stopping on validation data
+ * ```ts
+ * import { adam, createRng, initMLP, Matrix, train } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const X = Matrix.from([[0, 0], [0, 1], [1, 0], [1, 1]]);
+ * const Y = Matrix.from([[1, 0], [0, 1], [0, 1], [1, 0]]);
+ * const result = await train({
+ *   params: initMLP([2, 8, 2], createRng(0)),
+ *   X,
+ *   Y,
+ *   optimizer: adam({ lr: 0.05 }),
+ *   batch: 2,
+ *   sampling: "epochs",
+ *   epochs: 100, // 2 steps an epoch
+ *   validation: { X, Y, every: 10, patience: 5 },
+ *   threads: 1,
+ * });
+ * assert.equal(result.status, "ok");
+ * assert.ok(result.best !== undefined && result.best.step <= result.stepsDone);
  * ```
  */
 export async function train<P extends Tree = Matrix[]>(
