@@ -22,6 +22,7 @@ import {
   parseFlags,
   parseInteger,
   parseIntegerFlag,
+  parseLabelFlag,
   parseWorkersFlag,
   UsageError,
 } from "./_flags.ts";
@@ -154,7 +155,7 @@ const TRAIN_FLAGS = {
 export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
   const values = parseFlags(args, TRAIN_FLAGS);
   if (values === "help") return "help";
-  for (const flag of ["data", "out", "label", "checkpoint", "resume"] as const) {
+  for (const flag of ["data", "out", "checkpoint", "resume"] as const) {
     if (values[flag]?.trim() === "") mustBe(flag, values[flag], "a non-empty string");
   }
   const batch = parseIntegerFlag("batch", values.batch, { min: 1 });
@@ -181,7 +182,7 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
   return {
     data: values.data,
     dataUrl: parseDataUrl(values["data-url"]),
-    label: values.label === undefined ? null : parseLabel(values.label),
+    label: values.label === undefined ? null : parseLabelFlag(values.label),
     header: !values["no-header"],
     layers: parseLayers(values.layers),
     lr: parseDecimal("lr", values.lr, (x) => x > 0, "a positive number"),
@@ -223,14 +224,6 @@ function parseChoice<T extends string>(flag: string, text: string, choices: read
     mustBe(flag, text, `one of ${choices.join(", ")}`);
   }
   return text as T;
-}
-
-/** A label column: a 1-based position when the text is a positive integer, else a name. */
-function parseLabel(text: string): string | number {
-  const n = parseInteger(text);
-  if (n === undefined) return text;
-  if (n < 1) mustBe("label", text, "a column name or a 1-based column position");
-  return n;
 }
 
 function mustBe(flag: string, value: string | undefined, what: string): never {

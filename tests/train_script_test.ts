@@ -48,10 +48,18 @@ Deno.test("parseTrainArgs defaults to the published experiment", () => {
     data: "data/pulsars_tuned.csv",
     dataUrl: HTRU2_URL,
     label: null,
+    header: true,
     layers: [8, 25, 10, 2],
     lr: 0.01,
+    optimizer: "sgd",
+    lrSchedule: "constant",
     batch: 100,
     steps: 1000,
+    epochs: null,
+    valFraction: 0,
+    patience: null,
+    checkpoint: null,
+    resume: null,
     seed: 0,
     logEvery: 50,
     workers: "auto",
@@ -73,6 +81,25 @@ Deno.test("parseTrainArgs defaults to the published experiment", () => {
       seed: -4,
       testFraction: 0.25,
       label: "y",
+    },
+  );
+  assert.deepEqual(
+    parseTrainArgs([
+      ...["--optimizer", "adam", "--lr-schedule", "warmup-cosine", "--epochs", "3"],
+      ...["--val-fraction", "0.1", "--patience", "4", "--checkpoint", "c.json"],
+      ...["--resume", "r.json", "--no-header", "--label", "3"],
+    ]),
+    {
+      ...(parseTrainArgs([]) as TrainConfig),
+      optimizer: "adam",
+      lrSchedule: "warmup-cosine",
+      epochs: 3,
+      valFraction: 0.1,
+      patience: 4,
+      checkpoint: "c.json",
+      resume: "r.json",
+      header: false,
+      label: 3,
     },
   );
   for (const url of ["https://mirror.example/htru2.zip", "file:///srv/htru2.zip"]) {
@@ -110,6 +137,23 @@ const BAD_FLAGS: [string[], RegExp][] = [
   [["--standardize=yes"], /--standardize/],
   [["--lr"], /--lr/],
   [["results"], /Unexpected argument "results"/],
+  [
+    ["--optimizer", "lbfgs"],
+    /--optimizer must be one of sgd, momentum, rmsprop, adam, adamw, got "lbfgs"/,
+  ],
+  [
+    ["--lr-schedule", "step"],
+    /--lr-schedule must be one of constant, cosine, exponential, warmup-cosine, got "step"/,
+  ],
+  [["--epochs", "0"], /--epochs must be a positive integer, got "0"/],
+  [["--epochs", "2", "--steps", "10"], /--steps and --epochs exclude each other/],
+  [["--val-fraction", "1"], /--val-fraction must be a number in \[0, 1\).*, got "1"/],
+  [["--patience", "0", "--val-fraction", "0.1"], /--patience must be a positive integer, got "0"/],
+  [["--patience", "5"], /--patience 5 needs validation data to watch: add --val-fraction/],
+  [["--checkpoint", ""], /--checkpoint must be a non-empty string/],
+  [["--resume", " "], /--resume must be a non-empty string/],
+  [["--label", "0"], /--label must be a column name or a 1-based column position, got "0"/],
+  [["--no-header=yes"], /--no-header/],
 ];
 
 Deno.test("each bad flag exits 2 with a message naming the flag and the value", async (t) => {
@@ -315,8 +359,15 @@ needsPulsarData.test("labels that are not 0..K-1 are a data error", async () => 
     const csv = join(dir, "gap.csv");
     await Deno.writeTextFile(csv, "a,label\n0,1\n1,3\n");
     const io = capture();
-    assert.equal(await runTrain(["--data", csv, "--layers", "1,2"], io), 2);
+    assert.equal(await runTrain(["--data", csv, "--layers", "1,4"], io), 2);
     assert.match(io.err.join("\n"), /gap.csv: the labels must be the classes 0 to 1, found 1, 3/);
+    // Beyond the network's outputs, the loader names the line.
+    const beyond = capture();
+    assert.equal(await runTrain(["--data", csv, "--layers", "1,2"], beyond), 2);
+    assert.match(
+      beyond.err.join("\n"),
+      /gap.csv, line 3, column "label": label "3" is outside the 2 expected classes \(0 to 1\)/,
+    );
   });
 });
 
@@ -484,7 +535,7 @@ Deno.test("a stray label beyond the network's classes names the file, line and l
       2,
     );
     const message = io.err.join("\n");
-    assert.match(message, /labels_with_a_2\.csv, line 43: unexpected label 2 \(1 row in all\)/);
+    assert.match(message, /labels_with_a_2\.csv, line 43, column "label": label "2" is outside/);
     assert.doesNotMatch(message, /--layers/);
     assert.deepEqual(await listDir(join(dir, "o")), []);
   });
@@ -503,7 +554,7 @@ Deno.test("seeds on a file with a stray label blames the file and exits 2, not -
     const code = await runSeedsCli(["--seeds", "1", "--data", csv, "--out", join(dir, "o")], io);
     const message = io.err.join("\n");
     assert.equal(code, 2, message);
-    assert.match(message, /labels_with_a_2\.csv, line 42: unexpected label 2/);
+    assert.match(message, /labels_with_a_2\.csv, line 42, column "label": label "2" is outside/);
     assert.doesNotMatch(message, /--layers|pulsars_tuned/);
   });
 });
