@@ -337,35 +337,36 @@ export async function runExperiment<C extends ExperimentConfig>(
   const steps = config.epochs == null
     ? { steps: config.steps }
     : { sampling: "epochs" as const, epochs: config.epochs };
-  const result = await train({
-    params,
-    X: prepared.Xtrain,
-    Y: trainAll ? oneHot(data.labels, classCount(data)) : labelsOf(fit.train),
-    ...optimizerOption(config, fit.train.length),
-    batch: config.batch,
-    ...steps,
-    seed: config.seed,
-    workers: config.workers,
-    shards: config.shards === "auto" ? undefined : config.shards,
-    logEvery: config.logEvery,
-    ...(prepared.Xval
-      ? {
-        validation: {
-          X: prepared.Xval,
-          Y: labelsOf(fit.validation),
-          every: config.logEvery,
-          patience: config.patience ?? undefined,
-        },
-      }
-      : {}),
-    ...(config.checkpoint
-      ? { checkpoint: { path: config.checkpoint, every: config.logEvery } }
-      : {}),
-    ...(config.resume ? { resume: config.resume } : {}),
-    onLog: options.onLog,
-    signal: options.signal,
-    loss: options.loss,
-  });
+  const result = await resumeErrorsAsConfig(config, () =>
+    train({
+      params,
+      X: prepared.Xtrain,
+      Y: trainAll ? oneHot(data.labels, classCount(data)) : labelsOf(fit.train),
+      ...optimizerOption(config, fit.train.length),
+      batch: config.batch,
+      ...steps,
+      seed: config.seed,
+      workers: config.workers,
+      shards: config.shards === "auto" ? undefined : config.shards,
+      logEvery: config.logEvery,
+      ...(prepared.Xval
+        ? {
+          validation: {
+            X: prepared.Xval,
+            Y: labelsOf(fit.validation),
+            every: config.logEvery,
+            patience: config.patience ?? undefined,
+          },
+        }
+        : {}),
+      ...(config.checkpoint
+        ? { checkpoint: { path: config.checkpoint, every: config.logEvery } }
+        : {}),
+      ...(config.resume ? { resume: config.resume } : {}),
+      onLog: options.onLog,
+      signal: options.signal,
+      loss: options.loss,
+    }));
   if (result.status === "aborted") throw new Error("Training was aborted");
 
   const diverged = result.status === "diverged";
@@ -387,6 +388,24 @@ export async function runExperiment<C extends ExperimentConfig>(
     },
     model,
   };
+}
+
+/** Runs `fn`, restating the trainer's complaints about the `resume` file as the config's. */
+async function resumeErrorsAsConfig<T>(config: ExperimentConfig, fn: () => Promise<T>) {
+  try {
+    return await fn();
+  } catch (e) {
+    const prefix = `train: resume ${config.resume}: `;
+    if (config.resume && e instanceof Error && e.message.startsWith(prefix)) {
+      throw new ConfigError("resume", config.resume, e.message.slice(prefix.length));
+    }
+    if (
+      config.resume && e instanceof Error && e.message.startsWith(`train: resume ${config.resume} `)
+    ) {
+      throw new ConfigError("resume", config.resume, e.message.slice(prefix.length - 1).trim());
+    }
+    throw e;
+  }
 }
 
 /** The number of classes in `data`. */

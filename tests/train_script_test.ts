@@ -15,6 +15,7 @@ import {
   UsageError,
 } from "../scripts/train.ts";
 import { formatJson } from "../scripts/_outputs.ts";
+import { createRng } from "../lib/random.ts";
 import { meanStd, runSeeds, runSeedsCli, seedsTable } from "../scripts/seeds.ts";
 import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
 import {
@@ -635,4 +636,127 @@ Deno.test("formatJson is JSON that parses back to the same value", () => {
   const text = formatJson(value);
   assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(value)));
   assert.ok(text.endsWith("}\n"));
+});
+
+/** A generated two-class CSV with 4 features (no header when `header` is false). */
+async function smallCsv(path: string, header = true, labelFirst = false): Promise<void> {
+  const rng = createRng(3);
+  const rows = Array.from({ length: 120 }, () => {
+    const x = [0, 1, 2, 3].map(() => rng.normal());
+    const y = x[0] - 0.5 * x[1] > 0 ? 1 : 0;
+    return (labelFirst ? [y, ...x] : [...x, y]).join(",");
+  });
+  const names = labelFirst ? "y,a,b,c,d" : "a,b,c,d,y";
+  await Deno.writeTextFile(path, `${header ? `${names}\n` : ""}${rows.join("\n")}\n`);
+}
+
+const SMALL = ["--layers", "4,6,2", "--batch", "16", "--workers", "1", "--log-every", "10"];
+
+Deno.test("--no-header and --label N read a headerless file with the label anywhere (12.9)", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    await smallCsv(join(dir, "with.csv"));
+    await smallCsv(join(dir, "bare.csv"), false, true);
+    const run = async (args: string[], out: string) => {
+      const io = capture();
+      const code = await runTrain([...SMALL, "--steps", "30", ...args, "--out", out], io);
+      assert.equal(code, 0, io.err.join("\n"));
+      return await Deno.readTextFile(join(out, "model.json"));
+    };
+    const named = await run(["--data", join(dir, "with.csv"), "--label", "y"], join(dir, "a"));
+    const bare = await run(
+      ["--data", join(dir, "bare.csv"), "--no-header", "--label", "1"],
+      join(dir, "b"),
+    );
+    // The same data and config: the same model, whatever the file's layout.
+    const strip = (m: string) => JSON.parse(m).params;
+    assert.deepEqual(strip(bare), strip(named));
+    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "b", "metrics.json")));
+    assert.deepEqual([metrics.config.header, metrics.config.label], [false, 1]);
+    assert.equal(metrics.data.label, "column 1");
+    // Without --no-header, the loader refuses a header of numbers and names the flag.
+    const io = capture();
+    const code = await runTrain(
+      [...SMALL, "--data", join(dir, "bare.csv"), "--out", join(dir, "c")],
+      io,
+    );
+    assert.equal(code, 2);
+    assert.match(io.err.join("\n"), /--no-header|header/);
+  });
+});
+
+Deno.test("--optimizer, --lr-schedule, --epochs, --val-fraction and --patience are recorded", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    await smallCsv(join(dir, "d.csv"));
+    const io = capture();
+    const args = [
+      ...SMALL,
+      ...["--data", join(dir, "d.csv"), "--optimizer", "adam", "--lr-schedule", "cosine"],
+      ...["--epochs", "40", "--val-fraction", "0.2", "--patience", "3", "--lr", "0.05"],
+      ...["--out", join(dir, "o")],
+    ];
+    assert.equal(await runTrain(args, io), 0, io.err.join("\n"));
+    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "o", "metrics.json")));
+    const { config, data, training, evaluation } = metrics;
+    assert.deepEqual(
+      [config.optimizer, config.lrSchedule, config.epochs, config.valFraction, config.patience],
+      ["adam", "cosine", 40, 0.2, 3],
+    );
+    assert.equal(data.validationRows, 24); // 20% of 120, stratified
+    assert.equal(data.trainRows, 96);
+    assert.ok(training.best.step >= 10 && training.best.step <= training.steps);
+    assert.ok(training.loss.some((e: { validation?: number }) => e.validation !== undefined));
+    assert.ok(evaluation.validation.accuracy > 0.5);
+    assert.ok(training.steps <= 40 * 6); // 6 whole batches of 16 in 96 rows an epoch
+    assert.ok(io.out.some((l) => /^Kept the parameters of step \d+/.test(l)));
+  });
+});
+
+Deno.test("--checkpoint then --resume with more steps writes the model of one long run", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    await smallCsv(join(dir, "d.csv"));
+    const ckpt = join(dir, "run.ckpt");
+    const base = [...SMALL, "--data", join(dir, "d.csv"), "--optimizer", "adam", "--lr", "0.02"];
+    const run = async (args: string[]) => {
+      const io = capture();
+      assert.equal(await runTrain([...base, ...args], io), 0, io.err.join("\n"));
+    };
+    await run(["--steps", "60", "--out", join(dir, "whole")]);
+    await run(["--steps", "30", "--checkpoint", ckpt, "--out", join(dir, "first")]);
+    await run(["--steps", "60", "--resume", ckpt, "--out", join(dir, "second")]);
+    const model = (d: string) => Deno.readTextFileSync(join(dir, d, "model.json"));
+    assert.equal(model("second"), model("whole"));
+    const metrics = JSON.parse(Deno.readTextFileSync(join(dir, "second", "metrics.json")));
+    assert.equal(metrics.config.resume, ckpt);
+    assert.equal(metrics.training.loss.length, 6);
+    // A checkpoint of another run is refused, naming what differs.
+    const io = capture();
+    const code = await runTrain(
+      [...base, "--batch", "8", "--steps", "60", "--resume", ckpt, "--out", join(dir, "x")],
+      io,
+    );
+    assert.equal(code, 2);
+    assert.match(
+      io.err.join("\n"),
+      /--resume .*run\.ckpt: the checkpoint has batch 16, this run 8/,
+    );
+  });
+});
+
+Deno.test("--help explains every flag", async () => {
+  const io = capture();
+  assert.equal(await runTrain(["--help"], io), 0);
+  const help = io.out.join("\n");
+  for (
+    const flag of [
+      "--optimizer",
+      "--lr-schedule",
+      "--epochs",
+      "--val-fraction",
+      "--patience",
+      "--checkpoint",
+      "--resume",
+      "--no-header",
+      "--label NAME|N",
+    ]
+  ) assert.match(help, new RegExp(`^  ${flag}`, "m"), flag);
 });

@@ -90,6 +90,9 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
     if (e instanceof SyntaxError) {
       throw new TypeError(`train: resume ${path} is not a checkpoint (not JSON: ${e.message})`);
     }
+    if (e instanceof Deno.errors.NotFound) {
+      throw new TypeError(`train: resume ${path}: no such file`, { cause: e });
+    }
     throw e;
   }
   if (json?.format !== FORMAT || json.version !== VERSION) {
