@@ -39,7 +39,8 @@ Trains a tanh MLP by minibatch gradient descent (by default the 8-25-10-2 pulsar
 with plain SGD) and writes metrics.json, model.json and loss.svg to the output directory.
 
 Options:
-  --data PATH           labelled numeric CSV with a header (default ${DEFAULT_DATA};
+  --data PATH           labelled numeric CSV, with a header unless --no-header (default
+                        ${DEFAULT_DATA};
                         downloaded when that default file is missing)
   --data-url URL        where that download comes from: an http:, https: or file: URL of
                         the HTRU2 zip, for mirrors and offline copies; a host other than

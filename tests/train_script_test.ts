@@ -760,3 +760,13 @@ Deno.test("--help explains every flag", async () => {
     ]
   ) assert.match(help, new RegExp(`^  ${flag}`, "m"), flag);
 });
+
+Deno.test("the README's flag table lists exactly the flags of --help", async () => {
+  const io = capture();
+  await runTrain(["--help"], io);
+  const fromHelp = [...io.out.join("\n").matchAll(/^ {2}(?:-h, )?(--[a-z-]+)/gm)].map((m) => m[1]);
+  const readme = await Deno.readTextFile(join(ROOT, "README.md"));
+  const table = readme.split("Every flag of `deno task train`")[1].split("\n\n")[1];
+  const fromTable = [...table.matchAll(/^\| `(--[a-z-]+)[^`]*` +\|/gm)].map((m) => m[1]);
+  assert.deepEqual([...fromTable, "--help"].sort(), fromHelp.sort());
+});
