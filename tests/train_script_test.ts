@@ -770,3 +770,21 @@ Deno.test("the README's flag table lists exactly the flags of --help", async () 
   const fromTable = [...table.matchAll(/^\| `(--[a-z-]+)[^`]*` +\|/gm)].map((m) => m[1]);
   assert.deepEqual([...fromTable, "--help"].sort(), fromHelp.sort());
 });
+
+Deno.test("seeds reads a headerless file with --no-header and --label N", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    const rows = Array.from(
+      { length: 60 },
+      (_, i) => `${i % 2},${[1, 2, 3, 4, 5, 6, 7, 8].map((j) => (i * j) % 7).join(",")}`,
+    );
+    const csv = join(dir, "bare.csv");
+    await Deno.writeTextFile(csv, `${rows.join("\n")}\n`);
+    const io = capture();
+    const args = ["--seeds", "1", "--data", csv, "--no-header", "--label", "1"];
+    const code = await runSeedsCli([...args, "--out", join(dir, "o")], io);
+    assert.equal(code, 0, io.err.join("\n"));
+    const bad = capture();
+    assert.equal(await runSeedsCli(["--label", "0"], bad), 2);
+    assert.match(bad.err.join("\n"), /--label must be a column name or a 1-based column position/);
+  });
+});
