@@ -39,7 +39,7 @@ export {
 } from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
 export { toDot } from "./lib/autograd/graph.ts";
-export { createRng, type Rng, sampleWithoutReplacement } from "./lib/random.ts";
+export { createRng, type Rng, type RngState, sampleWithoutReplacement } from "./lib/random.ts";
 export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";
 export {
   type ClassificationMetrics,
@@ -71,6 +71,10 @@ export {
   type ExperimentOptions,
   type ExperimentResult,
   experimentVersions,
+  LR_SCHEDULES,
+  type LrScheduleName,
+  type OptimizerName,
+  OPTIMIZERS,
   RNG_NAME,
   runExperiment,
   type TrainMetrics,
