@@ -154,3 +154,28 @@ Deno.test("a resume that does not fit the run is named", async () => {
     );
   });
 });
+
+Deno.test("a resume on other training data of the same size is refused", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "c.json");
+    const common = { steps: 10, threads: 1 } as const;
+    await train({
+      params: initMLP([4, 8, 2], createRng(0)),
+      X,
+      Y,
+      ...common,
+      checkpoint: { path, every: 5 },
+    });
+    const other = synthetic(200, 7);
+    await assert.rejects(
+      train({
+        params: initMLP([4, 8, 2], createRng(0)),
+        ...other,
+        ...common,
+        steps: 20,
+        resume: path,
+      }),
+      /the checkpoint was made on other training data/,
+    );
+  });
+});

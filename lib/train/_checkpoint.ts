@@ -31,6 +31,8 @@ export interface Checkpoint {
   batch: number;
   shards: number;
   rows: number;
+  /** {@linkcode dataFingerprint} of the training data, so a resume on other data is refused. */
+  data: string;
   sampling: Sampling;
   /** The flat parameters after step `step`. */
   params: Float64Array;
@@ -62,6 +64,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
     batch: c.batch,
     shards: c.shards,
     rows: c.rows,
+    data: c.data,
     sampling: c.sampling,
     params: toBase64(c.params),
     optimizer: { count: c.optimizer.count, slots: c.optimizer.slots.map(toBase64) },
@@ -107,6 +110,7 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
       batch: json.batch,
       shards: json.shards,
       rows: json.rows,
+      data: json.data,
       sampling: json.sampling,
       params: f64(json.params),
       optimizer: { count: json.optimizer.count, slots: json.optimizer.slots.map(f64) },
@@ -126,6 +130,24 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   } catch (e) {
     throw new TypeError(`train: resume ${path} is a damaged checkpoint (${(e as Error).message})`);
   }
+}
+
+/**
+ * A 64-bit hash (as hex) of the bits of the given arrays, from two FNV-1a-style lanes over
+ * their 32-bit words: equal data, equal text; other data (another file, split, seed or scaling)
+ * almost surely differs.
+ */
+export function dataFingerprint(...arrays: Float64Array[]): string {
+  let a = 0x811c9dc5, b = 0x050c5d1f;
+  for (const array of arrays) {
+    const words = new Int32Array(array.buffer, array.byteOffset, array.length * 2);
+    for (let i = 0; i < words.length; i++) {
+      a = Math.imul(a ^ words[i], 0x01000193);
+      b = Math.imul(b ^ words[i] ^ (a >>> 15), 0x01000193);
+    }
+  }
+  const hex = (x: number) => (x >>> 0).toString(16).padStart(8, "0");
+  return hex(a) + hex(b);
 }
 
 function toBase64(a: Float64Array | Int32Array): string {

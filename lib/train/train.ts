@@ -19,7 +19,13 @@ import { openStepRunner } from "./_pool.ts";
 import { claimParams, type Settings, settingsOf } from "./_options.ts";
 import type { Optimizer, OptimizerState } from "../optim/optimizers.ts";
 import { createSampler, type Sampler, type Sampling } from "./_sampling.ts";
-import { type BestState, type Checkpoint, readCheckpoint, writeCheckpoint } from "./_checkpoint.ts";
+import {
+  type BestState,
+  type Checkpoint,
+  dataFingerprint,
+  readCheckpoint,
+  writeCheckpoint,
+} from "./_checkpoint.ts";
 
 export type { Sampling };
 
@@ -312,7 +318,7 @@ function checkResume(
   c: Checkpoint,
   settings: Settings,
   layout: ParamLayout,
-  options: Pick<TrainOptions, "X" | "shards">,
+  options: Pick<TrainOptions, "X" | "Y" | "shards">,
 ): Checkpoint {
   const where = `train: resume ${settings.resume}`;
   const differ = (what: string, saved: unknown, now: unknown) => {
@@ -321,6 +327,13 @@ function checkResume(
   if (c.params.length !== layout.size) differ("parameters:", c.params.length, layout.size);
   if (c.batch !== settings.batch) differ("batch", c.batch, settings.batch);
   if (c.rows !== options.X.rows) differ("training rows:", c.rows, options.X.rows);
+  const data = dataFingerprint(options.X.data, options.Y.data);
+  if (c.data !== data) {
+    throw new RangeError(
+      `${where}: the checkpoint was made on other training data (fingerprint ${c.data}, this ` +
+        `run's ${data}): another file, split, seed or standardization`,
+    );
+  }
   if (c.sampling !== settings.sampling) differ("sampling", c.sampling, settings.sampling);
   if (options.shards !== undefined && options.shards !== c.shards) {
     differ("shards", c.shards, options.shards);
@@ -399,7 +412,7 @@ async function runSteps(
   buffers: Buffers,
   loss: LossFn,
   settings: Settings,
-  options: Pick<TrainOptions, "X" | "onLog" | "signal">,
+  options: Pick<TrainOptions, "X" | "Y" | "onLog" | "signal">,
   start: StartState,
 ): Promise<Run> {
   const { steps, logEvery, batch, optimizer, validation, checkpoint } = settings;
@@ -407,6 +420,7 @@ async function runSteps(
   const gradient = buffers.slabs.subarray(0, buffers.params.length);
   const evaluate = afterLoss(runner, buffers, loss, batch);
   const validate = validation && validationLoss(buffers, loss, validation);
+  const fingerprint = checkpoint ? dataFingerprint(options.X.data, options.Y.data) : "";
   const log = start.log;
   const yieldToEventLoop = eventLoopYielder();
   const startTime = performance.now();
@@ -466,6 +480,7 @@ async function runSteps(
           batch,
           shards: buffers.shards,
           rows: options.X.rows,
+          data: fingerprint,
           sampling: settings.sampling,
           params: buffers.params,
           optimizer: state,
