@@ -416,12 +416,11 @@ async function runSteps(
   start: StartState,
 ): Promise<Run> {
   const { steps, logEvery, batch, optimizer, validation, checkpoint } = settings;
-  const { signal, onLog } = options, { state, sampler, best } = start;
+  const { signal, onLog } = options, { state, sampler, best, log } = start;
   const gradient = buffers.slabs.subarray(0, buffers.params.length);
   const evaluate = afterLoss(runner, buffers, loss, batch);
-  const validate = validation && validationLoss(buffers, loss, validation);
-  const fingerprint = checkpoint ? dataFingerprint(options.X.data, options.Y.data) : "";
-  const log = start.log;
+  const validateInto = validation && best ? validator(buffers, loss, validation, best) : null;
+  const save = checkpoint && checkpointSaver(checkpoint.path, settings, buffers, options, start);
   const yieldToEventLoop = eventLoopYielder();
   const startTime = performance.now();
   let lastYield = startTime, stepsDone = start.step, stoppedEarly = false;
@@ -439,19 +438,6 @@ async function runSteps(
       stoppedEarly,
     };
   };
-  /** Validates the current parameters into `entry`, keeping the best; false if not finite. */
-  const validateInto = (entry: LossEntry): boolean => {
-    const v = validate!();
-    if (!Number.isFinite(v)) return false;
-    entry.validation = v;
-    if (v < best!.loss) {
-      best!.loss = v;
-      best!.step = entry.step;
-      best!.since = 0;
-      best!.params.set(buffers.params);
-    } else best!.since++;
-    return true;
-  };
   try {
     for (let step = start.step + 1; step <= steps; step++) {
       if (signal?.aborted) return end("aborted");
@@ -465,7 +451,7 @@ async function runSteps(
       optimizer.stepFlat(buffers.params, gradient, state);
       stepsDone = step;
       const last = step === steps;
-      const validates = validation !== undefined && step % validation.every === 0;
+      const validates = validateInto !== null && step % validation!.every === 0;
       const logs = step % logEvery === 0 || validates;
       let entry: LossEntry | undefined;
       if (logs || last) {
@@ -473,31 +459,18 @@ async function runSteps(
         if (!Number.isFinite(entry.loss)) return end("diverged", step);
         if (validates && !validateInto(entry)) return end("diverged", step);
       }
-      if (checkpoint && (step % checkpoint.every === 0 || last)) {
+      if (save && (step % checkpoint.every === 0 || last)) {
         // What a longer run holds after this step: the last step's extras come after.
-        await writeCheckpoint(checkpoint.path, {
-          step,
-          batch,
-          shards: buffers.shards,
-          rows: options.X.rows,
-          data: fingerprint,
-          sampling: settings.sampling,
-          params: buffers.params,
-          optimizer: state,
-          rng: settings.rng.getState(),
-          sampler: sampler.state(),
-          best,
-          log: logs ? [...log, entry!] : log,
-        });
+        await save(step, logs ? [...log, entry!] : log);
       }
       if (entry) {
-        if (last && validation && !validates && !validateInto(entry)) {
+        if (last && validateInto && !validates && !validateInto(entry)) {
           return end("diverged", step);
         }
         log.push(entry);
         onLog?.(entry);
       }
-      if (best && best.since >= (validation?.patience ?? Infinity)) {
+      if (best && best.since >= validation!.patience) {
         stoppedEarly = true;
         return end("ok");
       }
@@ -510,6 +483,58 @@ async function runSteps(
   } finally {
     yieldToEventLoop.close();
   }
+}
+
+/**
+ * Validates the current parameters into a log entry and keeps the best parameters in `best`;
+ * returns false when the validation loss is not finite.
+ */
+function validator(
+  buffers: Buffers,
+  loss: LossFn,
+  validation: { X: Matrix; Y: Matrix },
+  best: BestState,
+): (entry: LossEntry) => boolean {
+  const validate = validationLoss(buffers, loss, validation);
+  return (entry) => {
+    const v = validate();
+    if (!Number.isFinite(v)) return false;
+    entry.validation = v;
+    if (v < best.loss) {
+      best.loss = v;
+      best.step = entry.step;
+      best.since = 0;
+      best.params.set(buffers.params);
+    } else best.since++;
+    return true;
+  };
+}
+
+/** Writes the run's checkpoint after step `step`, with the log a longer run has there. */
+function checkpointSaver(
+  path: string,
+  settings: Settings,
+  buffers: Buffers,
+  options: Pick<TrainOptions, "X" | "Y">,
+  start: StartState,
+): (step: number, log: LossEntry[]) => Promise<void> {
+  const data = dataFingerprint(options.X.data, options.Y.data);
+  const { batch, sampling, rng } = settings, { state, sampler, best } = start;
+  return (step, log) =>
+    writeCheckpoint(path, {
+      step,
+      batch,
+      shards: buffers.shards,
+      rows: options.X.rows,
+      data,
+      sampling,
+      params: buffers.params,
+      optimizer: state,
+      rng: rng.getState(),
+      sampler: sampler.state(),
+      best,
+      log,
+    });
 }
 
 /** The loss over the whole validation set at the current parameters, on the main thread. */
