@@ -332,37 +332,10 @@ export async function runExperiment<C extends ExperimentConfig>(
   // Drawn after the weights, so the split and the weights do not depend on valFraction.
   const fit = validationRows(config, data.labels, split.train, rng);
   const prepared = prepareFeatures(config, data, fit.train, fit.validation);
-  const labelsOf = (rows: number[]) => oneHot(rows.map((i) => data.labels[i]), classCount(data));
-  const trainAll = fit.train.length === data.X.rows;
-  const steps = config.epochs == null
-    ? { steps: config.steps }
-    : { sampling: "epochs" as const, epochs: config.epochs };
   const result = await resumeErrorsAsConfig(config, () =>
     train({
       params,
-      X: prepared.Xtrain,
-      Y: trainAll ? oneHot(data.labels, classCount(data)) : labelsOf(fit.train),
-      ...optimizerOption(config, fit.train.length),
-      batch: config.batch,
-      ...steps,
-      seed: config.seed,
-      workers: config.workers,
-      shards: config.shards === "auto" ? undefined : config.shards,
-      logEvery: config.logEvery,
-      ...(prepared.Xval
-        ? {
-          validation: {
-            X: prepared.Xval,
-            Y: labelsOf(fit.validation),
-            every: config.logEvery,
-            patience: config.patience ?? undefined,
-          },
-        }
-        : {}),
-      ...(config.checkpoint
-        ? { checkpoint: { path: config.checkpoint, every: config.logEvery } }
-        : {}),
-      ...(config.resume ? { resume: config.resume } : {}),
+      ...trainOptionsOf(config, data, prepared, fit),
       onLog: options.onLog,
       signal: options.signal,
       loss: options.loss,
@@ -390,19 +363,52 @@ export async function runExperiment<C extends ExperimentConfig>(
   };
 }
 
+/** The trainer's data and options for `config`, on the rows `fit` of `data`. */
+function trainOptionsOf(
+  config: ExperimentConfig,
+  data: LabeledData,
+  prepared: { Xtrain: Matrix; Xval: Matrix | null },
+  fit: { train: number[]; validation: number[] },
+): Omit<TrainOptions, "params"> {
+  const labelsOf = (rows: number[]) => oneHot(rows.map((i) => data.labels[i]), classCount(data));
+  const trainAll = fit.train.length === data.X.rows;
+  const every = config.logEvery;
+  return {
+    X: prepared.Xtrain,
+    Y: trainAll ? oneHot(data.labels, classCount(data)) : labelsOf(fit.train),
+    ...optimizerOption(config, fit.train.length),
+    batch: config.batch,
+    ...(config.epochs == null
+      ? { steps: config.steps }
+      : { sampling: "epochs" as const, epochs: config.epochs }),
+    seed: config.seed,
+    workers: config.workers,
+    shards: config.shards === "auto" ? undefined : config.shards,
+    logEvery: every,
+    ...(prepared.Xval
+      ? {
+        validation: {
+          X: prepared.Xval,
+          Y: labelsOf(fit.validation),
+          every,
+          patience: config.patience ?? undefined,
+        },
+      }
+      : {}),
+    ...(config.checkpoint ? { checkpoint: { path: config.checkpoint, every } } : {}),
+    ...(config.resume ? { resume: config.resume } : {}),
+  };
+}
+
 /** Runs `fn`, restating the trainer's complaints about the `resume` file as the config's. */
 async function resumeErrorsAsConfig<T>(config: ExperimentConfig, fn: () => Promise<T>) {
   try {
     return await fn();
   } catch (e) {
-    const prefix = `train: resume ${config.resume}: `;
+    const prefix = `train: resume ${config.resume}`;
     if (config.resume && e instanceof Error && e.message.startsWith(prefix)) {
-      throw new ConfigError("resume", config.resume, e.message.slice(prefix.length));
-    }
-    if (
-      config.resume && e instanceof Error && e.message.startsWith(`train: resume ${config.resume} `)
-    ) {
-      throw new ConfigError("resume", config.resume, e.message.slice(prefix.length - 1).trim());
+      const reason = e.message.slice(prefix.length).replace(/^:?\s*/, "");
+      throw new ConfigError("resume", config.resume, reason);
     }
     throw e;
   }
