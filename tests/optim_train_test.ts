@@ -55,8 +55,9 @@ const CASES: Record<string, () => Case> = {
     epochs: 3,
     steps: undefined,
   }),
+  // A large rate, so that patience runs out (at step 10) and the best (step 6) is restored.
   "validation, early stopping": () => ({
-    optimizer: adam({ lr: 0.05 }),
+    optimizer: adam({ lr: 0.2 }),
     validation: { X: val.X, Y: val.Y, every: 2, patience: 2 },
   }),
 };
@@ -87,7 +88,9 @@ for (const [name, make] of Object.entries(CASES)) {
       assert.deepEqual(many.bits, one.bits, `${threads} threads`);
       assert.deepEqual(many.result.loss, one.result.loss, `${threads} threads: the log`);
       assert.deepEqual(many.result.best, one.result.best);
+      assert.equal(many.result.stoppedEarly, one.result.stoppedEarly);
     }
+    if (name.includes("early")) assert.equal(one.result.stoppedEarly, true);
     // The optimizer did something: the parameters moved.
     const init = initMLP([4, 8, 2], createRng(0)).flatMap((m) => [...m.data]);
     assert.notDeepEqual(one.bits, init);
