@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { adam, createRng, initMLP, type Matrix, sgd, train, type TrainOptions } from "../mod.ts";
+import { adam, createRng, initMLP, Matrix, sgd, train, type TrainOptions } from "../mod.ts";
 import { synthetic } from "./_train_data.ts";
 
 const { X, Y } = synthetic(200);
@@ -177,5 +177,41 @@ Deno.test("a resume on other training data of the same size is refused", async (
       }),
       /the checkpoint was made on other training data/,
     );
+  });
+});
+
+Deno.test("a tree with a number leaf resumes with Adam to the bits of one run, on 2 threads", async () => {
+  const LINEAR = new URL("./fixtures/linear_loss.ts", import.meta.url);
+  const tree = () => ({
+    W: initMLP([4, 2], createRng(5))[0],
+    b: Matrix.from([[0.1], [-0.2]]),
+    s: 0.5,
+  });
+  const flat = (p: { W: Matrix; b: Matrix; s: number }) => [...p.W.data, ...p.b.data, p.s];
+  await withDir(async (dir) => {
+    const path = join(dir, "t.json");
+    const common = { X, Y, loss: LINEAR, batch: 32, shards: 4, threads: 2 } as const;
+    const whole = await train({
+      params: tree(),
+      ...common,
+      optimizer: adam({ lr: 0.01 }),
+      steps: 40,
+    });
+    await train({
+      params: tree(),
+      ...common,
+      optimizer: adam({ lr: 0.01 }),
+      steps: 20,
+      checkpoint: { path, every: 20 },
+    });
+    const resumed = await train({
+      params: tree(),
+      ...common,
+      optimizer: adam({ lr: 0.01 }),
+      steps: 40,
+      resume: path,
+    });
+    assert.notEqual(whole.params.s, 0.5);
+    assert.deepEqual(flat(resumed.params), flat(whole.params));
   });
 });
