@@ -15,7 +15,7 @@ import {
   rmsprop,
   sgd,
   train,
-} from "../mod.ts";
+} from "../../mod.ts";
 
 const P = 8 * 25 + 25 + 25 * 10 + 10 + 10 * 2 + 2; // 507, the seed network's parameters
 const optimizers: Record<string, () => Optimizer> = {
