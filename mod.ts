@@ -61,7 +61,7 @@ export {
 } from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
 export { toDot } from "./lib/autograd/graph.ts";
-export { createRng, type Rng, sampleWithoutReplacement } from "./lib/random.ts";
+export { createRng, type Rng, type RngState, sampleWithoutReplacement } from "./lib/random.ts";
 export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";
 export { sigmoidCrossEntropy, softmaxCrossEntropy } from "./lib/nn/losses.ts";
 export {
@@ -94,11 +94,23 @@ export {
   type ExperimentOptions,
   type ExperimentResult,
   experimentVersions,
+  LR_SCHEDULES,
+  type LrScheduleName,
+  type OptimizerName,
+  OPTIMIZERS,
   RNG_NAME,
   runExperiment,
   type TrainMetrics,
 } from "./lib/experiment.ts";
-export { type LossEntry, train, type TrainOptions, type TrainResult } from "./lib/train/train.ts";
+export {
+  type CheckpointOptions,
+  type LossEntry,
+  type Sampling,
+  train,
+  type TrainOptions,
+  type TrainResult,
+  type ValidationOptions,
+} from "./lib/train/train.ts";
 export {
   DataError,
   type LabeledData,

@@ -15,22 +15,81 @@ import { initMLP } from "./nn/mlp.ts";
 import type { Matrix } from "./matrix.ts";
 import type { SavedModel } from "./nn/model_io.ts";
 import { createRng, type Rng } from "./random.ts";
-import { type LossEntry, train, type TrainResult } from "./train/train.ts";
+import { type LossEntry, train, type TrainOptions, type TrainResult } from "./train/train.ts";
+import { adam, adamw, type Optimizer, rmsprop, sgd } from "./optim/optimizers.ts";
+import {
+  cosineDecay,
+  exponentialDecay,
+  joinSchedules,
+  type LearningRate,
+  linearWarmup,
+} from "./optim/schedules.ts";
+
+/** The optimizers an experiment can name; see {@linkcode ExperimentConfig.optimizer}. */
+export const OPTIMIZERS = ["sgd", "momentum", "rmsprop", "adam", "adamw"] as const;
+/** An optimizer by name. */
+export type OptimizerName = typeof OPTIMIZERS[number];
+/** The learning-rate schedules an experiment can name; see {@linkcode ExperimentConfig.lrSchedule}. */
+export const LR_SCHEDULES = ["constant", "cosine", "exponential", "warmup-cosine"] as const;
+/** A learning-rate schedule by name. */
+export type LrScheduleName = typeof LR_SCHEDULES[number];
 
 /** Everything an experiment depends on; recorded in its metrics. */
 export interface ExperimentConfig {
   /** Path of the labelled CSV (also the name used in messages when the data is given). */
   data: string;
-  /** Label column name, or `null` for the last column. */
-  label: string | null;
+  /** Label column: its name, its 1-based position, or `null` for the last column. */
+  label: string | number | null;
+  /**
+   * Whether the file's first row is a header (default true). Without one the columns are
+   * named "column 1", "column 2", … and the label is the last unless `label` says otherwise.
+   */
+  header?: boolean;
   /** Layer sizes, inputs first: the first must equal the features, the last the classes. */
   layers: number[];
-  /** Learning rate, above 0. */
+  /** Learning rate, above 0 (the peak rate of a schedule). */
   lr: number;
-  /** Rows per step, drawn with replacement. */
+  /**
+   * The optimizer (default `"sgd"`, plain SGD, the published experiment): `"momentum"` is SGD
+   * with momentum 0.9; `"rmsprop"` (decay 0.9, eps 1e-8), `"adam"` (β 0.9, 0.999, eps 1e-8)
+   * and `"adamw"` (the same with weight decay 0.01) use lib/optim's defaults.
+   */
+  optimizer?: OptimizerName;
+  /**
+   * The learning rate over the run's T steps (default `"constant"`): `"cosine"` decays from
+   * `lr` to 0 by a half cosine over T steps; `"exponential"` decays smoothly from `lr` to
+   * `lr / 10` at step T; `"warmup-cosine"` rises linearly from 0 to `lr` over the first 5% of
+   * the steps (at least 1), then decays by a half cosine to 0 at step T.
+   */
+  lrSchedule?: LrScheduleName;
+  /** Rows per step. */
   batch: number;
-  /** Number of SGD steps. */
+  /** Number of steps, batches drawn with replacement; unused when `epochs` is set. */
   steps: number;
+  /**
+   * Epochs over a seeded shuffle of the training rows without replacement (the last
+   * `rows mod batch` rows of each shuffle sit that epoch out), instead of `steps` batches drawn
+   * with replacement; `null` (default) for the latter.
+   */
+  epochs?: number | null;
+  /**
+   * Fraction of the training rows held out (stratified, seeded) as validation data, in
+   * [0, 1); 0 (default) for none. With validation data its loss is logged every `logEvery`
+   * steps and the parameters with the lowest validation loss are the ones kept.
+   */
+  valFraction?: number;
+  /**
+   * Stop after this many validation evaluations in a row without a new lowest validation
+   * loss; `null` (default) never stops early. Needs `valFraction` above 0.
+   */
+  patience?: number | null;
+  /** Write a checkpoint here every `logEvery` steps and after the last; `null` for none. */
+  checkpoint?: string | null;
+  /**
+   * Continue from this checkpoint (made by a run of the same config with fewer steps or
+   * epochs): the result equals one run of the full length, bit for bit. `null` for none.
+   */
+  resume?: string | null;
   /** Seed for the split, the initial weights and the batches. */
   seed: number;
   /** Log the batch loss every this many steps (and at the last). */
@@ -48,10 +107,18 @@ export interface ExperimentConfig {
 /** The published pulsar experiment: every setting but the data file. */
 export const EXPERIMENT_DEFAULTS: Readonly<Omit<ExperimentConfig, "data">> = Object.freeze({
   label: null,
+  header: true,
   layers: [8, 25, 10, 2],
   lr: 0.01,
+  optimizer: "sgd",
+  lrSchedule: "constant",
   batch: 100,
   steps: 1000,
+  epochs: null,
+  valFraction: 0,
+  patience: null,
+  checkpoint: null,
+  resume: null,
   seed: 0,
   logEvery: 50,
   workers: "auto",
@@ -108,6 +175,8 @@ export interface Evaluation {
   train?: ClassificationMetrics;
   /** The held-out rows, when `testFraction` is above 0. */
   test?: ClassificationMetrics;
+  /** The validation rows, when `valFraction` is above 0. */
+  validation?: ClassificationMetrics;
 }
 
 /** The data set as the experiment used it. */
@@ -124,6 +193,8 @@ export interface DataSummary {
   trainRows: number;
   /** Rows held out. */
   testRows: number;
+  /** Training rows held out as validation data (not trained on). */
+  validationRows: number;
   /** The training rows' statistics when standardized, else `null`. */
   standardizer: Standardizer | null;
 }
@@ -149,6 +220,12 @@ export interface TrainMetrics<C extends ExperimentConfig = ExperimentConfig> {
     shards: number;
     /** The step where the loss became NaN or infinite, if it did. */
     divergedAt?: number;
+    /** Steps completed (updates applied), counting those before a resume. */
+    steps: number;
+    /** With validation data: the step whose parameters were kept, and its validation loss. */
+    best?: { step: number; validationLoss: number };
+    /** Whether the patience ran out before the last step. */
+    stoppedEarly: boolean;
   };
   /** Classification metrics after training; `null` when training diverged. */
   evaluation: Evaluation | null;
@@ -208,8 +285,9 @@ export function experimentVersions(): Record<string, string> {
 /**
  * Runs one experiment in memory: loads and checks the data, splits it (stratified, seeded),
  * standardizes with training statistics, initialises the MLP, trains, and evaluates. Random
- * draws, in order: the split and the initial weights from `createRng(seed)`, then the
- * batches from the trainer's own seeded stream. Writes nothing.
+ * draws, in order: the test split, the initial weights and the validation split (from the
+ * training rows) from `createRng(seed)`, then the batches from the trainer's own seeded
+ * stream. Writes nothing but the checkpoint, when one is asked for.
  *
  * @throws {ConfigError} If a config value is out of range or the layers do not fit the data.
  * @throws {DataError} If the data file is missing or invalid, a label is not one of the
@@ -241,30 +319,27 @@ export async function runExperiment<C extends ExperimentConfig>(
 ): Promise<ExperimentResult<C>> {
   checkConfig(config);
   checkBatchFits(config, options.stepMemoryLimit);
-  const data = options.data ??
-    await loadLabeledCsv(config.data, config.label === null ? {} : { label: config.label });
-  await checkDataFitsNetwork(config, data);
+  const data = options.data ?? await loadLabeledCsv(config.data, {
+    ...(config.label === null ? {} : { label: config.label }),
+    header: config.header ?? true,
+    classes: config.layers.at(-1)!, // a stray label is named by the loader, with its line
+  });
+  checkDataFitsNetwork(config, data);
 
   const rng = createRng(config.seed);
   const split = splitRows(config, data.labels, rng);
-  const prepared = prepareFeatures(config, data, split);
   const params = initMLP(config.layers, rng);
-  const trainLabels = split.test.length > 0 ? split.train.map((i) => data.labels[i]) : data.labels;
-  const result = await train({
-    params,
-    X: prepared.Xtrain,
-    Y: oneHot(trainLabels, classCount(data)),
-    lr: config.lr,
-    batch: config.batch,
-    steps: config.steps,
-    seed: config.seed,
-    workers: config.workers,
-    shards: config.shards === "auto" ? undefined : config.shards,
-    logEvery: config.logEvery,
-    onLog: options.onLog,
-    signal: options.signal,
-    loss: options.loss,
-  });
+  // Drawn after the weights, so the split and the weights do not depend on valFraction.
+  const fit = validationRows(config, data.labels, split.train, rng);
+  const prepared = prepareFeatures(config, data, fit.train, fit.validation);
+  const result = await resumeErrorsAsConfig(config, () =>
+    train({
+      params,
+      ...trainOptionsOf(config, data, prepared, fit),
+      onLog: options.onLog,
+      signal: options.signal,
+      loss: options.loss,
+    }));
   if (result.status === "aborted") throw new Error("Training was aborted");
 
   const diverged = result.status === "diverged";
@@ -278,12 +353,65 @@ export async function runExperiment<C extends ExperimentConfig>(
     metrics: {
       status: diverged ? "diverged" : "ok",
       config: { ...config, rng: RNG_NAME, versions: experimentVersions() },
-      data: summarizeData(data, split, standardizer),
+      data: summarizeData(data, split, fit.validation.length, standardizer),
       training: trainingRecord(result),
-      evaluation: diverged ? null : evaluate(result.params, prepared.Xall, data, split),
+      evaluation: diverged
+        ? null
+        : evaluate(result.params, prepared.Xall, data, { ...split, ...fit }),
     },
     model,
   };
+}
+
+/** The trainer's data and options for `config`, on the rows `fit` of `data`. */
+function trainOptionsOf(
+  config: ExperimentConfig,
+  data: LabeledData,
+  prepared: { Xtrain: Matrix; Xval: Matrix | null },
+  fit: { train: number[]; validation: number[] },
+): Omit<TrainOptions, "params"> {
+  const labelsOf = (rows: number[]) => oneHot(rows.map((i) => data.labels[i]), classCount(data));
+  const trainAll = fit.train.length === data.X.rows;
+  const every = config.logEvery;
+  return {
+    X: prepared.Xtrain,
+    Y: trainAll ? oneHot(data.labels, classCount(data)) : labelsOf(fit.train),
+    ...optimizerOption(config, fit.train.length),
+    batch: config.batch,
+    ...(config.epochs == null
+      ? { steps: config.steps }
+      : { sampling: "epochs" as const, epochs: config.epochs }),
+    seed: config.seed,
+    workers: config.workers,
+    shards: config.shards === "auto" ? undefined : config.shards,
+    logEvery: every,
+    ...(prepared.Xval
+      ? {
+        validation: {
+          X: prepared.Xval,
+          Y: labelsOf(fit.validation),
+          every,
+          patience: config.patience ?? undefined,
+        },
+      }
+      : {}),
+    ...(config.checkpoint ? { checkpoint: { path: config.checkpoint, every } } : {}),
+    ...(config.resume ? { resume: config.resume } : {}),
+  };
+}
+
+/** Runs `fn`, restating the trainer's complaints about the `resume` file as the config's. */
+async function resumeErrorsAsConfig<T>(config: ExperimentConfig, fn: () => Promise<T>) {
+  try {
+    return await fn();
+  } catch (e) {
+    const prefix = `train: resume ${config.resume}`;
+    if (config.resume && e instanceof Error && e.message.startsWith(prefix)) {
+      const reason = e.message.slice(prefix.length).replace(/^:?\s*/, "");
+      throw new ConfigError("resume", config.resume, reason);
+    }
+    throw e;
+  }
 }
 
 /** The number of classes in `data`. */
@@ -321,6 +449,92 @@ function checkConfig(config: ExperimentConfig): void {
     `"auto" or an integer from 1 to the batch (${config.batch})`,
   );
   check("testFraction", config.testFraction >= 0 && config.testFraction < 1, "in [0, 1)");
+  const { optimizer = "sgd", lrSchedule = "constant", epochs = null } = config;
+  const { valFraction = 0, patience = null, header = true } = config;
+  check(
+    "label",
+    config.label === null || typeof config.label === "string" ||
+      isPositiveInteger(config.label),
+    "a column name, a 1-based position or null",
+  );
+  check("header", typeof header === "boolean", "true or false");
+  check("optimizer", OPTIMIZERS.includes(optimizer), `one of ${OPTIMIZERS.join(", ")}`);
+  check("lrSchedule", LR_SCHEDULES.includes(lrSchedule), `one of ${LR_SCHEDULES.join(", ")}`);
+  check("epochs", epochs === null || isPositiveInteger(epochs), "a positive integer or null");
+  check("valFraction", valFraction >= 0 && valFraction < 1, "in [0, 1)");
+  check("patience", patience === null || isPositiveInteger(patience), "a positive integer or null");
+  if (patience !== null && !(valFraction > 0)) {
+    throw new ConfigError(
+      "patience",
+      String(patience),
+      "needs validation data to watch: give valFraction above 0",
+    );
+  }
+  for (const key of ["checkpoint", "resume"] as const) {
+    const v = config[key] ?? null;
+    check(key, v === null || (typeof v === "string" && v.trim() !== ""), "a file path or null");
+  }
+}
+
+/**
+ * The optimizer of `config` for a run on `rows` training rows (the schedules need the run's
+ * length: `steps`, or `epochs × floor(rows / batch)`).
+ */
+function optimizerOption(config: ExperimentConfig, rows: number): Pick<TrainOptions, "optimizer"> {
+  const total = Math.max(
+    1,
+    config.epochs == null ? config.steps : config.epochs * Math.floor(rows / config.batch),
+  );
+  const lr = learningRate(config.lrSchedule ?? "constant", config.lr, total);
+  const optimizers: Record<OptimizerName, () => Optimizer> = {
+    sgd: () => sgd({ lr }),
+    momentum: () => sgd({ lr, momentum: 0.9 }),
+    rmsprop: () => rmsprop({ lr }),
+    adam: () => adam({ lr }),
+    adamw: () => adamw({ lr }),
+  };
+  return { optimizer: optimizers[config.optimizer ?? "sgd"]() };
+}
+
+/** The schedule named `name` peaking at `lr` over a run of `total` steps (see `lrSchedule`). */
+function learningRate(name: LrScheduleName, lr: number, total: number): LearningRate {
+  switch (name) {
+    case "constant":
+      return lr;
+    case "cosine":
+      return cosineDecay({ init: lr, decaySteps: total });
+    case "exponential":
+      return exponentialDecay({ init: lr, decayRate: 0.1, transitionSteps: total });
+    case "warmup-cosine": {
+      const warmup = Math.max(1, Math.round(0.05 * total));
+      return joinSchedules([
+        linearWarmup({ init: 0, peak: lr, warmupSteps: warmup }),
+        cosineDecay({ init: lr, decaySteps: Math.max(1, total - warmup) }),
+      ], [warmup]);
+    }
+  }
+}
+
+/** The training rows split into those fitted and the validation rows (stratified, seeded). */
+function validationRows(
+  config: ExperimentConfig,
+  labels: Int32Array,
+  trainRows: number[],
+  rng: Rng,
+): { train: number[]; validation: number[] } {
+  const fraction = config.valFraction ?? 0;
+  if (!(fraction > 0)) return { train: trainRows, validation: [] };
+  let inner: Split;
+  try {
+    inner = stratifiedSplit(trainRows.map((i) => labels[i]), fraction, rng);
+  } catch (e) {
+    const why = (e as Error).message.replace(/^stratifiedSplit: testFraction/, "valFraction");
+    throw new ConfigError("valFraction", String(fraction), why);
+  }
+  return {
+    train: inner.train.map((k) => trainRows[k]),
+    validation: inner.test.map((k) => trainRows[k]),
+  };
 }
 
 /**
@@ -381,28 +595,27 @@ function checkBatchFits(config: ExperimentConfig, limit?: number): void {
 
 /**
  * Checks the labels are the classes 0..K-1 and the network has one input per feature and
- * one output per class. A label beyond the network's outputs is named with its line: in a
- * 0/1 file it is most likely a stray row, not a third class.
+ * one output per class. A label beyond the network's outputs is caught by the loader (its
+ * `classes` option), which names the line; data given in memory is checked here by row.
  */
-async function checkDataFitsNetwork(config: ExperimentConfig, data: LabeledData): Promise<void> {
+function checkDataFitsNetwork(config: ExperimentConfig, data: LabeledData): void {
   const classes = classCount(data);
-  if (data.classes.some((c, i) => c !== i)) {
-    throw new DataError(
-      `${config.data}: the labels must be the classes 0 to ${classes - 1}, ` +
-        `found ${data.classes.join(", ")}`,
-    );
-  }
   const [inputs, outputs] = [config.layers[0], config.layers.at(-1)!];
   const layers = config.layers.join(",");
-  if (classes > outputs) {
+  if (data.classes.some((c) => c >= outputs)) {
     const row = data.labels.findIndex((label) => label >= outputs);
     const label = data.labels[row];
     const count = data.labels.filter((l) => l === label).length;
     throw new DataError(
-      `${config.data}, ${await lineOfRow(config.data, row)}: unexpected label ${label} ` +
+      `${config.data}, data row ${row + 1}: unexpected label ${label} ` +
         `(${count} row${count === 1 ? "" : "s"} in all); the network's ${outputs} outputs are ` +
-        `for the labels 0 to ${outputs - 1}. Fix the row, or give the last layer ${classes} ` +
-        `outputs for ${classes} classes.`,
+        `for the labels 0 to ${outputs - 1}. Fix the row, or give the last layer more outputs.`,
+    );
+  }
+  if (data.classes.some((c, i) => c !== i)) {
+    throw new DataError(
+      `${config.data}: the labels must be the classes 0 to ${classes - 1}, ` +
+        `found ${data.classes.join(", ")}`,
     );
   }
   if (inputs !== data.X.cols) {
@@ -422,26 +635,6 @@ async function checkDataFitsNetwork(config: ExperimentConfig, data: LabeledData)
   }
 }
 
-/**
- * Where data row `row` (0-based) is in the file at `path`, as "line N": the loader skips
- * blank lines and reads a header, so the row is the (row + 2)-th non-blank line. Falls back
- * to "data row N" when the file cannot be read (the data was given in memory).
- */
-async function lineOfRow(path: string, row: number): Promise<string> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch {
-    return `data row ${row + 1}`;
-  }
-  let seen = -1; // the header is non-blank line 0
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() !== "" && ++seen === row + 1) return `line ${i + 1}`;
-  }
-  return `data row ${row + 1}`;
-}
-
 /** The stratified split, with the splitter's complaint restated as the config's. */
 function splitRows(config: ExperimentConfig, labels: Int32Array, rng: Rng): Split {
   try {
@@ -452,48 +645,58 @@ function splitRows(config: ExperimentConfig, labels: Int32Array, rng: Rng): Spli
   }
 }
 
-/** The training rows' features and every row's, standardized with training statistics if asked. */
+/**
+ * The features of the rows trained on, of the validation rows and of every row, standardized
+ * with the statistics of the rows trained on if asked.
+ */
 function prepareFeatures(
   config: ExperimentConfig,
   data: LabeledData,
-  split: Split,
-): { Xtrain: Matrix; Xall: Matrix; standardizer: Standardizer | null } {
-  const Xtrain = split.test.length > 0 ? takeRows(data.X, split.train) : data.X;
-  if (!config.standardize) return { Xtrain, Xall: data.X, standardizer: null };
+  trainRows: number[],
+  validation: number[],
+): { Xtrain: Matrix; Xval: Matrix | null; Xall: Matrix; standardizer: Standardizer | null } {
+  const all = trainRows.length === data.X.rows;
+  const raw = all ? data.X : takeRows(data.X, trainRows);
+  const val = (X: Matrix) => (validation.length > 0 ? takeRows(X, validation) : null);
+  if (!config.standardize) {
+    return { Xtrain: raw, Xval: val(data.X), Xall: data.X, standardizer: null };
+  }
   let standardizer: Standardizer;
   try {
-    standardizer = fitStandardizer(Xtrain, { columnNames: data.featureNames });
+    standardizer = fitStandardizer(raw, { columnNames: data.featureNames });
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new DataError(
       `${config.data}: cannot standardize ${e.message.replace(/^fitStandardizer: /, "")}`,
     );
   }
-  return {
-    Xtrain: standardize(Xtrain, standardizer),
-    Xall: standardize(data.X, standardizer),
-    standardizer,
-  };
+  const Xall = standardize(data.X, standardizer);
+  return { Xtrain: standardize(raw, standardizer), Xval: val(Xall), Xall, standardizer };
 }
 
 /** One forward pass over every row; the train and test scores pick their rows from it. */
-function evaluate(params: Matrix[], Xall: Matrix, data: LabeledData, split: Split): Evaluation {
+function evaluate(
+  params: Matrix[],
+  Xall: Matrix,
+  data: LabeledData,
+  split: Split & { validation: number[] },
+): Evaluation {
   const { labels } = data;
   const classes = classCount(data);
   const predicted = predictClasses(params, Xall);
   const score = (rows: number[]) =>
     classificationMetrics(rows.map((i) => predicted[i]), rows.map((i) => labels[i]), classes);
   const evaluation: Evaluation = { all: classificationMetrics(predicted, labels, classes) };
-  if (split.test.length > 0) {
-    evaluation.train = score(split.train);
-    evaluation.test = score(split.test);
-  }
+  if (split.test.length > 0 || split.validation.length > 0) evaluation.train = score(split.train);
+  if (split.test.length > 0) evaluation.test = score(split.test);
+  if (split.validation.length > 0) evaluation.validation = score(split.validation);
   return evaluation;
 }
 
 function summarizeData(
   data: LabeledData,
   split: Split,
+  validationRows: number,
   standardizer: Standardizer | null,
 ): DataSummary {
   const classCounts: Record<string, number> = {};
@@ -503,8 +706,9 @@ function summarizeData(
     features: data.featureNames,
     label: data.labelName,
     classCounts,
-    trainRows: split.train.length,
+    trainRows: split.train.length - validationRows,
     testRows: split.test.length,
+    validationRows,
     standardizer,
   };
 }
@@ -517,5 +721,8 @@ function trainingRecord(result: TrainResult): TrainMetrics["training"] {
     workersReason: result.workersReason,
     shards: result.shards,
     ...(result.status === "diverged" ? { divergedAt: result.divergedAt } : {}),
+    steps: result.stepsDone,
+    ...(result.best ? { best: result.best } : {}),
+    stoppedEarly: result.stoppedEarly,
   };
 }

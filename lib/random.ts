@@ -39,6 +39,47 @@ export interface Rng {
    * ```
    */
   randint(n: number): number;
+  /**
+   * A copy of the generator's whole state: the four xoshiro128** words and the normal draw kept
+   * for the next {@linkcode Rng.normal} call. Plain data (JSON-safe), for checkpoints.
+   *
+   * @example Save and restore
+   * ```ts
+   * import { createRng } from "./random.ts";
+   * import assert from "node:assert/strict";
+   * const a = createRng(7);
+   * a.normal();
+   * const saved = a.getState();
+   * const b = createRng(0);
+   * b.setState(saved);
+   * assert.deepEqual([a.next(), a.normal()], [b.next(), b.normal()]);
+   * ```
+   */
+  getState(): RngState;
+  /**
+   * Puts the generator in a state from {@linkcode Rng.getState}: the draws that follow are
+   * those that followed when the state was taken.
+   *
+   * @throws {TypeError} If `state` is not such a state.
+   *
+   * @example
+   * ```ts
+   * import { createRng } from "./random.ts";
+   * import assert from "node:assert/strict";
+   * const a = createRng(1), b = createRng(2);
+   * b.setState(a.getState());
+   * assert.equal(a.randint(100), b.randint(100));
+   * ```
+   */
+  setState(state: RngState): void;
+}
+
+/** The whole state of an {@linkcode Rng}, as plain data. */
+export interface RngState {
+  /** xoshiro128**'s four state words, as unsigned 32-bit integers. */
+  words: [number, number, number, number];
+  /** The second normal of the last Box–Muller pair, when it is kept for the next call. */
+  spare: number | null;
 }
 
 const TWO_32 = 4294967296;
@@ -69,7 +110,8 @@ export function createRng(seed: number): Rng {
   if (typeof seed !== "number" || !Number.isInteger(seed)) {
     throw new RangeError(`createRng: seed must be a finite integer, got ${String(seed)}`);
   }
-  const uint32 = xoshiro128ss(seedState(seed));
+  const generator = xoshiro128ss(seedState(seed));
+  const uint32 = generator.next;
   const next = (): number => ((uint32() >>> 5) * 67108864 + (uint32() >>> 6)) / TWO_53;
   let spare = 0;
   let hasSpare = false;
@@ -95,6 +137,26 @@ export function createRng(seed: number): Rng {
       let u = uint32();
       while (u < reject) u = uint32();
       return u % n;
+    },
+    getState(): RngState {
+      const [a, b, c, d] = generator.state();
+      return { words: [a >>> 0, b >>> 0, c >>> 0, d >>> 0], spare: hasSpare ? spare : null };
+    },
+    setState(state: RngState): void {
+      const words = state?.words;
+      const ok = Array.isArray(words) && words.length === 4 &&
+        words.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_32) &&
+        (words[0] | words[1] | words[2] | words[3]) !== 0 &&
+        (state.spare === null || Number.isFinite(state.spare));
+      if (!ok) {
+        throw new TypeError(
+          "Rng.setState: expected { words: four unsigned 32-bit integers not all 0, " +
+            "spare: a number or null }, as getState() returns",
+        );
+      }
+      generator.setState([words[0] | 0, words[1] | 0, words[2] | 0, words[3] | 0]);
+      hasSpare = state.spare !== null;
+      spare = state.spare ?? 0;
     },
   };
 }
@@ -127,10 +189,17 @@ function splitmix32(counter: number): number {
   return z ^ (z >>> 15);
 }
 
-/** A xoshiro128** generator over `state`: each call advances it and returns an unsigned 32-bit output. */
-function xoshiro128ss(state: State): () => number {
+/**
+ * A xoshiro128** generator over `state`: each `next()` advances it and returns an unsigned
+ * 32-bit output; `state`/`setState` read and replace the four words.
+ */
+function xoshiro128ss(
+  state: State,
+): { next: () => number; state: () => State; setState: (s: State) => void } {
   let [s0, s1, s2, s3] = state;
-  return (): number => {
+  const state_ = (): State => [s0, s1, s2, s3];
+  const setState = (s: State) => [s0, s1, s2, s3] = s;
+  const next = (): number => {
     const m = Math.imul(s1, 5);
     const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
     const t = s1 << 9;
@@ -142,6 +211,7 @@ function xoshiro128ss(state: State): () => number {
     s3 = (s3 << 11) | (s3 >>> 21);
     return result;
   };
+  return { next, state: state_, setState };
 }
 
 /**

@@ -167,6 +167,29 @@ export function parseWorkersFlag(text: string): number | "auto" {
 }
 
 /**
+ * Parses `--label`: a 1-based column position when the text is an integer, else a column name.
+ *
+ * @throws {UsageError} For an empty name or a position below 1.
+ *
+ * @example
+ * ```ts
+ * import { parseLabelFlag } from "./_flags.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([parseLabelFlag("class"), parseLabelFlag("9")], ["class", 9]);
+ * assert.throws(() => parseLabelFlag("0"), /--label must be a column name or a 1-based/);
+ * ```
+ */
+export function parseLabelFlag(text: string): string | number {
+  const n = parseInteger(text);
+  if (text.trim() === "" || (n !== undefined && n < 1)) {
+    throw new UsageError(
+      `--label must be a column name or a 1-based column position, got "${text}"`,
+    );
+  }
+  return n ?? text;
+}
+
+/**
  * The `--flag` that sets a config field: `testFraction` is `--test-fraction`.
  *
  * @example

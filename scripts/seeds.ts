@@ -11,7 +11,13 @@ import {
 } from "../lib/experiment.ts";
 import type { ClassificationMetrics } from "../lib/nn/metrics.ts";
 import { DEFAULT_DATA, ensureDefaultData } from "./data.ts";
-import { parseFlags, parseIntegerFlag, parseWorkersFlag, UsageError } from "./_flags.ts";
+import {
+  parseFlags,
+  parseIntegerFlag,
+  parseLabelFlag,
+  parseWorkersFlag,
+  UsageError,
+} from "./_flags.ts";
 import { formatJson, openOutputs } from "./_outputs.ts";
 
 const USAGE = `Usage: deno task seeds [options]
@@ -23,6 +29,10 @@ Runs the pulsar experiment for seeds 0..N-1 under two protocols and writes a mar
 
 Options:
   --data PATH      the CSV (default ${DEFAULT_DATA}; downloaded when that file is missing)
+  --no-header      the file has no header row: its first line is data, the columns are
+                   named "column 1", "column 2", … (the original UCI HTRU_2.csv)
+  --label NAME|N   label column: its name, or its 1-based position N (default: the last
+                   column); a label other than 0 or 1 is an error naming its line
   --seeds N        number of seeds (default 10)
   --workers auto|N threads per run (default 1)
   --out DIR        output directory (default results/), shared with train: seeds.md and
@@ -256,6 +266,8 @@ export interface SeedsIO {
 
 const SEEDS_FLAGS = {
   data: { type: "string", default: DEFAULT_DATA },
+  "no-header": { type: "boolean", default: false },
+  label: { type: "string" },
   seeds: { type: "string", default: "10" },
   workers: { type: "string", default: "1" },
   out: { type: "string", default: "results" },
@@ -277,7 +289,7 @@ const SEEDS_FLAGS = {
  * ```
  */
 export async function runSeedsCli(args: readonly string[], io: SeedsIO = console): Promise<number> {
-  let values, seeds, workers;
+  let values, seeds, workers, label;
   try {
     values = parseFlags(args, SEEDS_FLAGS);
     if (values === "help") {
@@ -286,6 +298,7 @@ export async function runSeedsCli(args: readonly string[], io: SeedsIO = console
     }
     seeds = parseIntegerFlag("seeds", values.seeds, { min: 1 });
     workers = parseWorkersFlag(values.workers);
+    label = values.label === undefined ? undefined : parseLabelFlag(values.label);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.error(`error: ${e.message}\nRun with --help for the options.`);
@@ -296,7 +309,11 @@ export async function runSeedsCli(args: readonly string[], io: SeedsIO = console
   try {
     out = await openOutputs(values.out);
     if (!(await ensureDefaultData(values.data, io))) return 1;
-    const data = await loadLabeledCsv(values.data);
+    const data = await loadLabeledCsv(values.data, {
+      header: !values["no-header"],
+      ...(label === undefined ? {} : { label }),
+      classes: EXPERIMENT_DEFAULTS.layers.at(-1)!, // a stray label is named with its line
+    });
     const summaries = await runSeeds(data, { dataPath: values.data, seeds, workers });
     const table = seedsTable(summaries);
     const [md] = await out.replace([

@@ -9,6 +9,8 @@ import {
   type ExperimentConfig,
   type ExperimentResult,
   experimentVersions,
+  LR_SCHEDULES,
+  OPTIMIZERS,
   RNG_NAME,
   runExperiment,
 } from "../lib/experiment.ts";
@@ -20,6 +22,7 @@ import {
   parseFlags,
   parseInteger,
   parseIntegerFlag,
+  parseLabelFlag,
   parseWorkersFlag,
   UsageError,
 } from "./_flags.ts";
@@ -32,25 +35,41 @@ export { DEFAULT_DATA, UsageError };
 const USAGE = `Usage: deno task train [options]
    or: deno run --allow-read --allow-write --allow-net=archive.ics.uci.edu scripts/train.ts [options]
 
-Trains a tanh MLP with minibatch SGD (by default the 8-25-10-2 pulsar experiment) and writes
-metrics.json, model.json and loss.svg to the output directory.
+Trains a tanh MLP by minibatch gradient descent (by default the 8-25-10-2 pulsar experiment
+with plain SGD) and writes metrics.json, model.json and loss.svg to the output directory.
 
 Options:
-  --data PATH           labelled numeric CSV with a header (default ${DEFAULT_DATA};
+  --data PATH           labelled numeric CSV, with a header unless --no-header (default
+                        ${DEFAULT_DATA};
                         downloaded when that default file is missing)
   --data-url URL        where that download comes from: an http:, https: or file: URL of
                         the HTRU2 zip, for mirrors and offline copies; a host other than
                         UCI needs \`deno run --allow-net=HOST\` (default
                         ${HTRU2_URL})
-  --label NAME          label column (default: the last column)
+  --no-header           the file has no header row: its first line is data, the columns are
+                        named "column 1", "column 2", … (the original UCI HTRU_2.csv)
+  --label NAME|N        label column: its name, or its 1-based position N (default: the
+                        last column); a label outside the network's classes (0 to the last
+                        layer - 1) is an error naming its line
   --layers LIST         layer sizes, inputs first (default 8,25,10,2); the first must equal
                         the number of features, the last the number of classes
-  --lr X                learning rate (default 0.01)
-  --batch N             rows per step, drawn with replacement (default 100); it may exceed
+  --lr X                learning rate (default 0.01); a schedule's peak
+  --optimizer NAME      sgd (default: plain SGD, the published experiment), momentum (SGD
+                        with momentum 0.9), rmsprop (decay 0.9), adam (betas 0.9, 0.999,
+                        eps 1e-8) or adamw (Adam with decoupled weight decay 0.01)
+  --lr-schedule NAME    the learning rate over the run's T steps: constant (default);
+                        cosine (from --lr down to 0 at step T by a half cosine); exponential
+                        (smoothly from --lr down to --lr/10 at step T); warmup-cosine (up
+                        linearly from 0 to --lr over the first 5% of the steps, then cosine
+                        down to 0 at step T)
+  --batch N             rows per step (default 100); with replacement it may exceed
                         the rows in the data, but a step must fit in memory: about 2.7 KB a
                         row for 8-25-10-2, up to half the machine's memory with
                         --allow-sys=systemMemoryInfo, else 4 GiB (checked before reading data)
-  --steps N             SGD steps (default 1000)
+  --steps N             steps, each on a batch drawn with replacement (default 1000)
+  --epochs N            instead of --steps: N epochs, each a seeded shuffle of the training
+                        rows cut into floor(rows / batch) whole batches; the rows left over
+                        by a shuffle sit that epoch out (the next shuffle leaves out others)
   --seed N              seed of the xoshiro128** generator: same seed, same bits (default 0)
   --log-every N         log the batch loss every N steps and at the last (default 50)
   --workers auto|N      threads for the gradient (default auto: picked from the work per step);
@@ -60,6 +79,16 @@ Options:
   --standardize         z-score the features with the training rows' mean and std
   --test-fraction F     hold out a stratified fraction F in [0, 1) and evaluate it
                         separately (default 0: train and evaluate on all rows)
+  --val-fraction F      hold out a stratified fraction F in [0, 1) of the training rows as
+                        validation data (default 0: none): its loss is logged every
+                        --log-every steps, and the parameters with the lowest validation loss
+                        are the ones saved; --standardize then uses the remaining rows
+  --patience N          stop after N validation losses in a row without a new lowest one
+                        (default: never stop early; needs --val-fraction)
+  --checkpoint PATH     write a checkpoint (parameters, optimizer state, RNG, step) to PATH
+                        every --log-every steps and after the last, replaced atomically
+  --resume PATH         continue from a checkpoint of a run with the same flags but fewer
+                        --steps or --epochs: the result is bit for bit that of one run
   --out DIR             output directory (default results/). It is locked while a run uses
                         it, checked before training, and becomes a symbolic link to a
                         complete set in DIR.d/ that a successful run swaps in one step
@@ -73,7 +102,7 @@ diverged: the previous outputs in DIR are kept and the diverged run's metrics.js
 loss.svg go to DIR.d/diverged/ instead.`;
 
 /** The experiment's config plus what only the CLI needs; printed and saved in metrics.json. */
-export interface TrainConfig extends ExperimentConfig {
+export interface TrainConfig extends Required<ExperimentConfig> {
   /** Where the HTRU2 zip is downloaded from when `data` is the default file and missing. */
   dataUrl: string;
   /** Output directory. */
@@ -85,10 +114,18 @@ const TRAIN_FLAGS = {
   data: { type: "string", default: DEFAULT_DATA },
   "data-url": { type: "string", default: HTRU2_URL },
   label: { type: "string" },
+  "no-header": { type: "boolean", default: false },
   layers: { type: "string", default: defaults.layers.join(",") },
   lr: { type: "string", default: String(defaults.lr) },
   batch: { type: "string", default: String(defaults.batch) },
-  steps: { type: "string", default: String(defaults.steps) },
+  optimizer: { type: "string", default: String(defaults.optimizer) },
+  "lr-schedule": { type: "string", default: String(defaults.lrSchedule) },
+  steps: { type: "string" },
+  epochs: { type: "string" },
+  "val-fraction": { type: "string", default: String(defaults.valFraction) },
+  patience: { type: "string" },
+  checkpoint: { type: "string" },
+  resume: { type: "string" },
   seed: { type: "string", default: String(defaults.seed) },
   "log-every": { type: "string", default: String(defaults.logEvery) },
   workers: { type: "string", default: String(defaults.workers) },
@@ -119,18 +156,50 @@ const TRAIN_FLAGS = {
 export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
   const values = parseFlags(args, TRAIN_FLAGS);
   if (values === "help") return "help";
-  for (const flag of ["data", "out", "label"] as const) {
+  for (const flag of ["data", "out", "checkpoint", "resume"] as const) {
     if (values[flag]?.trim() === "") mustBe(flag, values[flag], "a non-empty string");
   }
   const batch = parseIntegerFlag("batch", values.batch, { min: 1 });
+  if (values.steps !== undefined && values.epochs !== undefined) {
+    throw new UsageError(
+      `--steps and --epochs exclude each other: --steps counts batches drawn with replacement, ` +
+        `--epochs passes over shuffled rows; got --steps ${values.steps} --epochs ${values.epochs}`,
+    );
+  }
+  const valFraction = parseDecimal(
+    "val-fraction",
+    values["val-fraction"],
+    (x) => x >= 0 && x < 1,
+    "a number in [0, 1), such as 0.1",
+  );
+  const patience = values.patience === undefined
+    ? null
+    : parseIntegerFlag("patience", values.patience, { min: 1 });
+  if (patience !== null && valFraction === 0) {
+    throw new UsageError(
+      `--patience ${values.patience} needs validation data to watch: add --val-fraction, such as 0.1`,
+    );
+  }
   return {
     data: values.data,
     dataUrl: parseDataUrl(values["data-url"]),
-    label: values.label ?? null,
+    label: values.label === undefined ? null : parseLabelFlag(values.label),
+    header: !values["no-header"],
     layers: parseLayers(values.layers),
     lr: parseDecimal("lr", values.lr, (x) => x > 0, "a positive number"),
+    optimizer: parseChoice("optimizer", values.optimizer, OPTIMIZERS),
+    lrSchedule: parseChoice("lr-schedule", values["lr-schedule"], LR_SCHEDULES),
     batch,
-    steps: parseIntegerFlag("steps", values.steps, { min: 1 }),
+    steps: values.steps === undefined
+      ? defaults.steps
+      : parseIntegerFlag("steps", values.steps, { min: 1 }),
+    epochs: values.epochs === undefined ? null : parseIntegerFlag("epochs", values.epochs, {
+      min: 1,
+    }),
+    valFraction,
+    patience,
+    checkpoint: values.checkpoint ?? null,
+    resume: values.resume ?? null,
     seed: parseIntegerFlag("seed", values.seed),
     logEvery: parseIntegerFlag("log-every", values["log-every"], { min: 1 }),
     workers: parseWorkersFlag(values.workers),
@@ -148,6 +217,14 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
     ),
     out: values.out,
   };
+}
+
+/** One of `choices`, else a usage error listing them. */
+function parseChoice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    mustBe(flag, text, `one of ${choices.join(", ")}`);
+  }
+  return text as T;
 }
 
 function mustBe(flag: string, value: string | undefined, what: string): never {
@@ -264,11 +341,15 @@ async function runWithProgress(
   signal: AbortSignal | undefined,
 ): Promise<ExperimentResult<TrainConfig>> {
   const { progress } = io;
-  const steps = config.steps;
-  const width = String(steps).length; // log lines align; the bar redraws in place
-  const onLog = ({ step, loss }: LossEntry) => {
-    if (progress) progress(`${bar(step / steps)} step ${step}/${steps}  loss ${fmt(loss)}`);
-    else io.log(`step ${String(step).padStart(width)}/${steps}  loss ${fmt(loss)}`);
+  // With --epochs the number of steps is known only once the data is split.
+  const steps = config.epochs === null ? config.steps : undefined;
+  const of = steps === undefined ? "" : `/${steps}`;
+  const width = String(steps ?? "").length; // log lines align; the bar redraws in place
+  const onLog = ({ step, loss, validation }: LossEntry) => {
+    const v = validation === undefined ? "" : `  validation ${fmt(validation)}`;
+    const text = `step ${String(step).padStart(width)}${of}  loss ${fmt(loss)}${v}`;
+    if (progress) progress(steps === undefined ? text : `${bar(step / steps)} ${text}`);
+    else io.log(text);
   };
   try {
     return await runExperiment(config, { onLog, signal });
@@ -285,14 +366,24 @@ function report(
   io: TrainIO,
 ): number {
   const t = metrics.training;
-  const done = t.divergedAt === undefined
-    ? `Trained ${config.steps} steps`
-    : `Stopped at step ${t.divergedAt} of ${config.steps}`;
+  const planned = config.epochs === null ? ` of ${config.steps}` : "";
+  const epochs = config.epochs === null ? "" : ` (${config.epochs} epochs)`;
+  const done = t.divergedAt !== undefined
+    ? `Stopped at step ${t.divergedAt}${planned}`
+    : t.stoppedEarly
+    ? `Stopped early at step ${t.steps}${planned}`
+    : `Trained ${t.steps} steps${epochs}`;
   const workers = `${t.workers} worker${t.workers === 1 ? "" : "s"}`;
   io.log(`${done} in ${t.seconds.toFixed(2)} s on ${workers} (${t.workersReason})`);
+  if (t.best) {
+    io.log(
+      `Kept the parameters of step ${t.best.step}, the lowest validation loss ` +
+        `(${fmt(t.best.validationLoss)})`,
+    );
+  }
   if (metrics.evaluation === null) {
     io.error(
-      `error: the loss became NaN or infinite at step ${t.divergedAt} of ${config.steps} ` +
+      `error: the loss became NaN or infinite at step ${t.divergedAt}${planned} ` +
         `(--lr ${config.lr}${config.standardize ? ", --standardize" : ""}). Try a smaller ` +
         `--lr (the experiment uses 0.01)` +
         (config.standardize ? "." : ", or --standardize to put the features on one scale."),
@@ -305,6 +396,9 @@ function report(
   }
   const ev = metrics.evaluation;
   io.log(`All ${metrics.data.rows} rows:  ${summary(ev.all)}`);
+  if (ev.validation) {
+    io.log(`Validation ${metrics.data.validationRows} rows:  ${summary(ev.validation)}`);
+  }
   if (ev.test) io.log(`Held-out ${metrics.data.testRows} rows:  ${summary(ev.test)}`);
   io.log(`Wrote ${paths.join(", ")}`);
   return 0;

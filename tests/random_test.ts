@@ -166,3 +166,19 @@ Deno.test("sampleWithoutReplacement rejects n or k that is not an integer in ran
     assert.throws(() => sampleWithoutReplacement(rng, n, k), RangeError, `n ${n}, k ${k}`);
   }
 });
+
+Deno.test("getState/setState resume the same stream, including a kept normal", () => {
+  const a = createRng(11);
+  a.next();
+  a.normal(); // leaves the pair's second normal kept
+  const saved = JSON.parse(JSON.stringify(a.getState())); // plain data survives JSON
+  const b = createRng(0);
+  b.setState(saved);
+  const draw = (r: ReturnType<typeof createRng>) => [r.normal(), r.next(), r.randint(1000)];
+  assert.deepEqual(draw(b), draw(a));
+  for (
+    const bad of [null, {}, { words: [0, 0, 0, 0], spare: null }, { words: [1, 2, 3], spare: null }]
+  ) {
+    assert.throws(() => b.setState(bad as never), /Rng\.setState: expected/);
+  }
+});

@@ -15,6 +15,7 @@ import {
   UsageError,
 } from "../scripts/train.ts";
 import { formatJson } from "../scripts/_outputs.ts";
+import { createRng } from "../lib/random.ts";
 import { meanStd, runSeeds, runSeedsCli, seedsTable } from "../scripts/seeds.ts";
 import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
 import {
@@ -48,10 +49,18 @@ Deno.test("parseTrainArgs defaults to the published experiment", () => {
     data: "data/pulsars_tuned.csv",
     dataUrl: HTRU2_URL,
     label: null,
+    header: true,
     layers: [8, 25, 10, 2],
     lr: 0.01,
+    optimizer: "sgd",
+    lrSchedule: "constant",
     batch: 100,
     steps: 1000,
+    epochs: null,
+    valFraction: 0,
+    patience: null,
+    checkpoint: null,
+    resume: null,
     seed: 0,
     logEvery: 50,
     workers: "auto",
@@ -73,6 +82,25 @@ Deno.test("parseTrainArgs defaults to the published experiment", () => {
       seed: -4,
       testFraction: 0.25,
       label: "y",
+    },
+  );
+  assert.deepEqual(
+    parseTrainArgs([
+      ...["--optimizer", "adam", "--lr-schedule", "warmup-cosine", "--epochs", "3"],
+      ...["--val-fraction", "0.1", "--patience", "4", "--checkpoint", "c.json"],
+      ...["--resume", "r.json", "--no-header", "--label", "3"],
+    ]),
+    {
+      ...(parseTrainArgs([]) as TrainConfig),
+      optimizer: "adam",
+      lrSchedule: "warmup-cosine",
+      epochs: 3,
+      valFraction: 0.1,
+      patience: 4,
+      checkpoint: "c.json",
+      resume: "r.json",
+      header: false,
+      label: 3,
     },
   );
   for (const url of ["https://mirror.example/htru2.zip", "file:///srv/htru2.zip"]) {
@@ -110,6 +138,23 @@ const BAD_FLAGS: [string[], RegExp][] = [
   [["--standardize=yes"], /--standardize/],
   [["--lr"], /--lr/],
   [["results"], /Unexpected argument "results"/],
+  [
+    ["--optimizer", "lbfgs"],
+    /--optimizer must be one of sgd, momentum, rmsprop, adam, adamw, got "lbfgs"/,
+  ],
+  [
+    ["--lr-schedule", "step"],
+    /--lr-schedule must be one of constant, cosine, exponential, warmup-cosine, got "step"/,
+  ],
+  [["--epochs", "0"], /--epochs must be a positive integer, got "0"/],
+  [["--epochs", "2", "--steps", "10"], /--steps and --epochs exclude each other/],
+  [["--val-fraction", "1"], /--val-fraction must be a number in \[0, 1\).*, got "1"/],
+  [["--patience", "0", "--val-fraction", "0.1"], /--patience must be a positive integer, got "0"/],
+  [["--patience", "5"], /--patience 5 needs validation data to watch: add --val-fraction/],
+  [["--checkpoint", ""], /--checkpoint must be a non-empty string/],
+  [["--resume", " "], /--resume must be a non-empty string/],
+  [["--label", "0"], /--label must be a column name or a 1-based column position, got "0"/],
+  [["--no-header=yes"], /--no-header/],
 ];
 
 Deno.test("each bad flag exits 2 with a message naming the flag and the value", async (t) => {
@@ -315,8 +360,15 @@ needsPulsarData.test("labels that are not 0..K-1 are a data error", async () => 
     const csv = join(dir, "gap.csv");
     await Deno.writeTextFile(csv, "a,label\n0,1\n1,3\n");
     const io = capture();
-    assert.equal(await runTrain(["--data", csv, "--layers", "1,2"], io), 2);
+    assert.equal(await runTrain(["--data", csv, "--layers", "1,4"], io), 2);
     assert.match(io.err.join("\n"), /gap.csv: the labels must be the classes 0 to 1, found 1, 3/);
+    // Beyond the network's outputs, the loader names the line.
+    const beyond = capture();
+    assert.equal(await runTrain(["--data", csv, "--layers", "1,2"], beyond), 2);
+    assert.match(
+      beyond.err.join("\n"),
+      /gap.csv, line 3, column "label": label "3" is outside the 2 expected classes \(0 to 1\)/,
+    );
   });
 });
 
@@ -484,7 +536,7 @@ Deno.test("a stray label beyond the network's classes names the file, line and l
       2,
     );
     const message = io.err.join("\n");
-    assert.match(message, /labels_with_a_2\.csv, line 43: unexpected label 2 \(1 row in all\)/);
+    assert.match(message, /labels_with_a_2\.csv, line 43, column "label": label "2" is outside/);
     assert.doesNotMatch(message, /--layers/);
     assert.deepEqual(await listDir(join(dir, "o")), []);
   });
@@ -503,7 +555,7 @@ Deno.test("seeds on a file with a stray label blames the file and exits 2, not -
     const code = await runSeedsCli(["--seeds", "1", "--data", csv, "--out", join(dir, "o")], io);
     const message = io.err.join("\n");
     assert.equal(code, 2, message);
-    assert.match(message, /labels_with_a_2\.csv, line 42: unexpected label 2/);
+    assert.match(message, /labels_with_a_2\.csv, line 42, column "label": label "2" is outside/);
     assert.doesNotMatch(message, /--layers|pulsars_tuned/);
   });
 });
@@ -584,4 +636,155 @@ Deno.test("formatJson is JSON that parses back to the same value", () => {
   const text = formatJson(value);
   assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(value)));
   assert.ok(text.endsWith("}\n"));
+});
+
+/** A generated two-class CSV with 4 features (no header when `header` is false). */
+async function smallCsv(path: string, header = true, labelFirst = false): Promise<void> {
+  const rng = createRng(3);
+  const rows = Array.from({ length: 120 }, () => {
+    const x = [0, 1, 2, 3].map(() => rng.normal());
+    const y = x[0] - 0.5 * x[1] > 0 ? 1 : 0;
+    return (labelFirst ? [y, ...x] : [...x, y]).join(",");
+  });
+  const names = labelFirst ? "y,a,b,c,d" : "a,b,c,d,y";
+  await Deno.writeTextFile(path, `${header ? `${names}\n` : ""}${rows.join("\n")}\n`);
+}
+
+const SMALL = ["--layers", "4,6,2", "--batch", "16", "--workers", "1", "--log-every", "10"];
+
+Deno.test("--no-header and --label N read a headerless file with the label anywhere (12.9)", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    await smallCsv(join(dir, "with.csv"));
+    await smallCsv(join(dir, "bare.csv"), false, true);
+    const run = async (args: string[], out: string) => {
+      const io = capture();
+      const code = await runTrain([...SMALL, "--steps", "30", ...args, "--out", out], io);
+      assert.equal(code, 0, io.err.join("\n"));
+      return await Deno.readTextFile(join(out, "model.json"));
+    };
+    const named = await run(["--data", join(dir, "with.csv"), "--label", "y"], join(dir, "a"));
+    const bare = await run(
+      ["--data", join(dir, "bare.csv"), "--no-header", "--label", "1"],
+      join(dir, "b"),
+    );
+    // The same data and config: the same model, whatever the file's layout.
+    const strip = (m: string) => JSON.parse(m).params;
+    assert.deepEqual(strip(bare), strip(named));
+    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "b", "metrics.json")));
+    assert.deepEqual([metrics.config.header, metrics.config.label], [false, 1]);
+    assert.equal(metrics.data.label, "column 1");
+    // Without --no-header, the loader refuses a header of numbers and names the flag.
+    const io = capture();
+    const code = await runTrain(
+      [...SMALL, "--data", join(dir, "bare.csv"), "--out", join(dir, "c")],
+      io,
+    );
+    assert.equal(code, 2);
+    assert.match(io.err.join("\n"), /the header holds only numbers.*--no-header/);
+  });
+});
+
+Deno.test("--optimizer, --lr-schedule, --epochs, --val-fraction and --patience are recorded", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    await smallCsv(join(dir, "d.csv"));
+    const io = capture();
+    const args = [
+      ...SMALL,
+      ...["--data", join(dir, "d.csv"), "--optimizer", "adam", "--lr-schedule", "cosine"],
+      ...["--epochs", "40", "--val-fraction", "0.2", "--patience", "3", "--lr", "0.05"],
+      ...["--out", join(dir, "o")],
+    ];
+    assert.equal(await runTrain(args, io), 0, io.err.join("\n"));
+    const metrics = JSON.parse(await Deno.readTextFile(join(dir, "o", "metrics.json")));
+    const { config, data, training, evaluation } = metrics;
+    assert.deepEqual(
+      [config.optimizer, config.lrSchedule, config.epochs, config.valFraction, config.patience],
+      ["adam", "cosine", 40, 0.2, 3],
+    );
+    assert.equal(data.validationRows, 24); // 20% of 120, stratified
+    assert.equal(data.trainRows, 96);
+    assert.ok(training.best.step >= 10 && training.best.step <= training.steps);
+    assert.ok(training.loss.some((e: { validation?: number }) => e.validation !== undefined));
+    assert.ok(evaluation.validation.accuracy > 0.5);
+    assert.ok(training.steps <= 40 * 6); // 6 whole batches of 16 in 96 rows an epoch
+    assert.ok(io.out.some((l) => /^Kept the parameters of step \d+/.test(l)));
+  });
+});
+
+Deno.test("--checkpoint then --resume with more steps writes the model of one long run", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    await smallCsv(join(dir, "d.csv"));
+    const ckpt = join(dir, "run.ckpt");
+    const base = [...SMALL, "--data", join(dir, "d.csv"), "--optimizer", "adam", "--lr", "0.02"];
+    const run = async (args: string[]) => {
+      const io = capture();
+      assert.equal(await runTrain([...base, ...args], io), 0, io.err.join("\n"));
+    };
+    await run(["--steps", "60", "--out", join(dir, "whole")]);
+    await run(["--steps", "30", "--checkpoint", ckpt, "--out", join(dir, "first")]);
+    await run(["--steps", "60", "--resume", ckpt, "--out", join(dir, "second")]);
+    const model = (d: string) => Deno.readTextFileSync(join(dir, d, "model.json"));
+    assert.equal(model("second"), model("whole"));
+    const metrics = JSON.parse(Deno.readTextFileSync(join(dir, "second", "metrics.json")));
+    assert.equal(metrics.config.resume, ckpt);
+    assert.equal(metrics.training.loss.length, 6);
+    // A checkpoint of another run is refused, naming what differs.
+    const io = capture();
+    const code = await runTrain(
+      [...base, "--batch", "8", "--steps", "60", "--resume", ckpt, "--out", join(dir, "x")],
+      io,
+    );
+    assert.equal(code, 2);
+    assert.match(
+      io.err.join("\n"),
+      /--resume .*run\.ckpt: the checkpoint has batch 16, this run 8/,
+    );
+  });
+});
+
+Deno.test("--help explains every flag", async () => {
+  const io = capture();
+  assert.equal(await runTrain(["--help"], io), 0);
+  const help = io.out.join("\n");
+  for (
+    const flag of [
+      "--optimizer",
+      "--lr-schedule",
+      "--epochs",
+      "--val-fraction",
+      "--patience",
+      "--checkpoint",
+      "--resume",
+      "--no-header",
+      "--label NAME|N",
+    ]
+  ) assert.match(help, new RegExp(`^  ${flag}`, "m"), flag);
+});
+
+Deno.test("the README's flag table lists exactly the flags of --help", async () => {
+  const io = capture();
+  await runTrain(["--help"], io);
+  const fromHelp = [...io.out.join("\n").matchAll(/^ {2}(?:-h, )?(--[a-z-]+)/gm)].map((m) => m[1]);
+  const readme = await Deno.readTextFile(join(ROOT, "README.md"));
+  const table = readme.split("Every flag of `deno task train`")[1].split("\n\n")[1];
+  const fromTable = [...table.matchAll(/^\| `(--[a-z-]+)[^`]*` +\|/gm)].map((m) => m[1]);
+  assert.deepEqual([...fromTable, "--help"].sort(), fromHelp.sort());
+});
+
+Deno.test("seeds reads a headerless file with --no-header and --label N", async () => {
+  await withTempDir("denograd_train_test_", async (dir) => {
+    const rows = Array.from(
+      { length: 60 },
+      (_, i) => `${i % 2},${[1, 2, 3, 4, 5, 6, 7, 8].map((j) => (i * j) % 7).join(",")}`,
+    );
+    const csv = join(dir, "bare.csv");
+    await Deno.writeTextFile(csv, `${rows.join("\n")}\n`);
+    const io = capture();
+    const args = ["--seeds", "1", "--data", csv, "--no-header", "--label", "1"];
+    const code = await runSeedsCli([...args, "--out", join(dir, "o")], io);
+    assert.equal(code, 0, io.err.join("\n"));
+    const bad = capture();
+    assert.equal(await runSeedsCli(["--label", "0"], bad), 2);
+    assert.match(bad.err.join("\n"), /--label must be a column name or a 1-based column position/);
+  });
 });

@@ -4,6 +4,8 @@ import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { Matrix } from "../matrix.ts";
 import { createRng, type Rng } from "../random.ts";
+import { type Optimizer, sgd } from "../optim/optimizers.ts";
+import { type Sampling, stepsPerEpoch } from "./_sampling.ts";
 
 /** The options {@linkcode settingsOf} reads, as `TrainOptions` declares them. */
 export interface RawSettings {
@@ -18,6 +20,12 @@ export interface RawSettings {
   workers?: number | "auto";
   stepTimeout?: number;
   loss?: string | URL;
+  optimizer?: Optimizer;
+  sampling?: Sampling;
+  epochs?: number;
+  validation?: { X: Matrix; Y: Matrix; every?: number; patience?: number };
+  checkpoint?: { path: string; every: number };
+  resume?: string;
 }
 
 /** The checked settings of one run, defaults filled in. */
@@ -34,6 +42,13 @@ export interface Settings {
   stepTimeout?: number;
   /** URL of the loss module. */
   lossUrl: string;
+  /** The update applied once per step (default: plain SGD at `lr`). */
+  optimizer: Optimizer;
+  sampling: Sampling;
+  /** Validation data, how often to evaluate it and the patience (Infinity: never stop). */
+  validation?: { X: Matrix; Y: Matrix; every: number; patience: number };
+  checkpoint?: { path: string; every: number };
+  resume?: string;
 }
 
 /** Fills in defaults and checks every option, naming the bad one. */
@@ -45,7 +60,33 @@ export function settingsOf(options: RawSettings): Settings {
     throw new RangeError(`train: lr must be a finite number greater than 0, got ${lr}`);
   }
   const batch = checkInteger("batch", options.batch ?? 100, 1);
-  const steps = checkInteger("steps", options.steps ?? 1000, 0);
+  const sampling = options.sampling ?? "replacement";
+  if (sampling !== "replacement" && sampling !== "epochs") {
+    throw new RangeError(
+      `train: sampling must be "replacement" or "epochs", got ${JSON.stringify(sampling)}`,
+    );
+  }
+  let steps: number;
+  if (sampling === "epochs") {
+    if (options.steps !== undefined) {
+      throw new RangeError(
+        'train: with sampling "epochs" give epochs, not steps (steps are epochs × whole batches)',
+      );
+    }
+    const epochs = checkInteger("epochs", options.epochs ?? 1, 1);
+    const perEpoch = stepsPerEpoch(X.rows, batch);
+    if (perEpoch === 0) {
+      throw new RangeError(
+        `train: sampling "epochs" needs a batch (${batch}) of at most the rows (${X.rows})`,
+      );
+    }
+    steps = epochs * perEpoch;
+  } else {
+    if (options.epochs !== undefined) {
+      throw new RangeError('train: epochs needs sampling: "epochs"');
+    }
+    steps = checkInteger("steps", options.steps ?? 1000, 0);
+  }
   const logEvery = checkInteger("logEvery", options.logEvery ?? 50, 1);
   const { threads, workers, stepTimeout } = options;
   if (threads !== undefined && workers !== undefined && threads !== workers) {
@@ -58,9 +99,29 @@ export function settingsOf(options: RawSettings): Settings {
       `train: stepTimeout must be a number of milliseconds from 1 to 2^31-1, got ${stepTimeout}`,
     );
   }
+  const optimizer = options.optimizer ?? sgd({ lr });
+  if (options.optimizer !== undefined) {
+    if (typeof optimizer?.initFlat !== "function" || typeof optimizer.stepFlat !== "function") {
+      throw new TypeError(
+        "train: optimizer must be an optimizer from lib/optim (sgd, adam, chain(...)), " +
+          "with initFlat and stepFlat",
+      );
+    }
+    if (options.lr !== undefined) {
+      throw new RangeError(
+        "train: lr is the learning rate of the default SGD; with an optimizer, give it to the " +
+          "optimizer (adam({ lr }))",
+      );
+    }
+  }
   return {
     lr,
     batch,
+    optimizer,
+    sampling,
+    validation: validationOf(options, logEvery),
+    checkpoint: checkpointOf(options.checkpoint),
+    resume: pathOption("resume", options.resume),
     steps,
     logEvery,
     rng: createRng(options.seed ?? 0),
@@ -69,6 +130,53 @@ export function settingsOf(options: RawSettings): Settings {
     stepTimeout,
     lossUrl: lossModuleUrl(options.loss),
   };
+}
+
+function validationOf(options: RawSettings, logEvery: number): Settings["validation"] {
+  const v = options.validation;
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== "object") {
+    throw new TypeError("train: validation must be { X, Y, every?, patience? }");
+  }
+  if (!(v.X instanceof Matrix) || !(v.Y instanceof Matrix)) {
+    throw new TypeError("train: validation.X and validation.Y must be matrices");
+  }
+  if (v.X.rows !== v.Y.rows || v.X.rows === 0) {
+    throw new TypeError(
+      `train: validation.X has ${v.X.rows} rows and validation.Y ${v.Y.rows}; they need the ` +
+        "same number, at least 1",
+    );
+  }
+  if (v.X.cols !== options.X.cols || v.Y.cols !== options.Y.cols) {
+    throw new TypeError(
+      `train: validation data is ${v.X.cols} features × ${v.Y.cols} outputs but the training ` +
+        `data is ${options.X.cols} × ${options.Y.cols}`,
+    );
+  }
+  const every = checkInteger("validation.every", v.every ?? logEvery, 1);
+  const patience = v.patience === undefined || v.patience === Infinity
+    ? Infinity
+    : checkInteger("validation.patience", v.patience, 1);
+  return { X: v.X, Y: v.Y, every, patience };
+}
+
+function checkpointOf(c: RawSettings["checkpoint"]): Settings["checkpoint"] {
+  if (c === undefined) return undefined;
+  if (c === null || typeof c !== "object") {
+    throw new TypeError("train: checkpoint must be { path, every }");
+  }
+  return {
+    path: pathOption("checkpoint.path", c.path)!,
+    every: checkInteger("checkpoint.every", c.every, 1),
+  };
+}
+
+function pathOption(name: string, path: unknown): string | undefined {
+  if (path === undefined) return undefined;
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(`train: ${name} must be a file path, got ${String(path)}`);
+  }
+  return path;
 }
 
 function checkInteger(name: string, value: number, min: number): number {
