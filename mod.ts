@@ -48,6 +48,15 @@ export {
   predictClasses,
 } from "./lib/nn/metrics.ts";
 export {
+  averagePrecision,
+  type BinaryMetrics,
+  binaryMetrics,
+  type Curve,
+  precisionRecallCurve,
+  rocAuc,
+  rocCurve,
+} from "./lib/nn/metrics.ts";
+export {
   type InputScaling,
   parseModel,
   type SavedModel,
@@ -62,6 +71,7 @@ export {
   stratifiedSplit,
   takeRows,
 } from "./lib/data/preprocess.ts";
+export { stratifiedFolds } from "./lib/data/folds.ts";
 export {
   ConfigError,
   type DataSummary,
