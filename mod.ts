@@ -85,6 +85,26 @@ export {
   runExperiment,
   type TrainMetrics,
 } from "./lib/experiment.ts";
+export {
+  crossValidate,
+  CV_DEFAULTS,
+  type CvConfig,
+  type CvCurves,
+  type CvFold,
+  type CvModelResult,
+  type CvOptions,
+  type CvProgress,
+  type CvResult,
+  type CvSummary,
+  type FoldMetrics,
+  type MeanSd,
+  MODEL_NAMES,
+  MODEL_SETTINGS,
+  type ModelName,
+  summarizeFolds,
+  SUMMARY_METRICS,
+  type SummaryMetric,
+} from "./lib/experiment/cv.ts";
 export { type LossEntry, train, type TrainOptions, type TrainResult } from "./lib/train/train.ts";
 export {
   DataError,
