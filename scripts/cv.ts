@@ -101,7 +101,7 @@ export function markdownTable(result: CvResult): string {
   for (const [name, model] of Object.entries(result.models)) {
     const s = model!.summary as unknown as Record<string, { mean: number; sd: number }>;
     const cells = cols.map(([, key, d]) => `${s[key].mean.toFixed(d)} ± ${s[key].sd.toFixed(d)}`);
-    lines.push(`| ${name} | ${cells.join(" | ")} | ${thresholdCell(model!.folds)} |`);
+    lines.push(`| ${name} | ${cells.join(" | ")} | ${thresholdCell(name, model!.folds)} |`);
   }
   const { folds, repeats, seed } = result.config;
   const n = folds * repeats;
@@ -112,9 +112,9 @@ export function markdownTable(result: CvResult): string {
     `${result.timing.workers === 1 ? "" : "s"}.\n`;
 }
 
-function thresholdCell(folds: readonly { threshold: number | null }[]): string {
+function thresholdCell(model: string, folds: readonly { threshold: number | null }[]): string {
   const t = folds.map((f) => f.threshold);
-  if (t.every((x) => x === null)) return "argmax / constant";
+  if (t.every((x) => x === null)) return model === "majority" ? "none (constant)" : "argmax";
   const values = t.filter((x): x is number => x !== null);
   const min = Math.min(...values), max = Math.max(...values);
   return min === max ? String(min) : `${min.toFixed(2)}–${max.toFixed(2)} (per fold)`;
