@@ -105,6 +105,13 @@ export {
   SUMMARY_METRICS,
   type SummaryMetric,
 } from "./lib/experiment/cv.ts";
+export {
+  parseScoringModel,
+  predictCsv,
+  type PredictCsvOptions,
+  type PredictSummary,
+  type ScoringModel,
+} from "./lib/experiment/predict.ts";
 export { type LossEntry, train, type TrainOptions, type TrainResult } from "./lib/train/train.ts";
 export {
   DataError,
