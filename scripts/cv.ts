@@ -117,7 +117,10 @@ function thresholdCell(model: string, folds: readonly { threshold: number | null
   if (t.every((x) => x === null)) return model === "majority" ? "none (constant)" : "argmax";
   const values = t.filter((x): x is number => x !== null);
   const min = Math.min(...values), max = Math.max(...values);
-  return min === max ? String(min) : `${min.toFixed(2)}–${max.toFixed(2)} (per fold)`;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return min === max
+    ? String(min)
+    : `${mean.toFixed(2)} (${min.toFixed(2)}–${max.toFixed(2)}, per fold)`;
 }
 
 /** The files of a run, in the order written: the curves, the table, then cv.json, the record. */

@@ -364,7 +364,11 @@ function fitPractitioner(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, see
     scores,
     predicted: thresholded(scores, threshold),
     threshold,
-    training: { epochs: epoch, bestEpoch: best.epoch, validationLoss: best.loss },
+    training: {
+      epochs: epoch,
+      bestEpoch: best.epoch,
+      ...(stopOn === "auc" ? { validationRocAuc: -best.loss } : { validationLoss: best.loss }),
+    },
   };
 }
 
