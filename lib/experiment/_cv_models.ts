@@ -1,6 +1,6 @@
 // The models cross-validation compares, each trained on one training fold and scored on its test fold.
 
-import { Matrix } from "../matrix.ts";
+import { Matrix, type SharedMatrixHandle } from "../matrix.ts";
 import { createRng, type Rng } from "../random.ts";
 import {
   add,
@@ -110,6 +110,16 @@ export interface FoldOutcome {
   /** The pulsar score of each test row, in the order of `task.test`. */
   scores: Float64Array;
 }
+
+/** Main thread → a fold worker (`_cv_worker.ts`): the data once, then one task at a time. */
+export type ToCvWorker =
+  | { type: "data"; X: SharedMatrixHandle; labels: SharedArrayBuffer }
+  | { type: "task"; task: FoldTask };
+
+/** Worker → main thread: a task's outcome, or why it failed. */
+export type FromCvWorker =
+  | { type: "result"; outcome: FoldOutcome }
+  | { type: "error"; id: number; message: string };
 
 /** Runs one task on the data set (`X`, `labels` 0/1); pure in its inputs. */
 export function runFoldTask(task: FoldTask, X: Matrix, labels: Int32Array): FoldOutcome {

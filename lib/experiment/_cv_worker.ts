@@ -2,18 +2,8 @@
 
 /// <reference lib="deno.worker" />
 
-import { Matrix, type SharedMatrixHandle } from "../matrix.ts";
-import { type FoldOutcome, type FoldTask, runFoldTask } from "./_cv_models.ts";
-
-/** Main thread → worker: the data once, then one task at a time. */
-export type ToCvWorker =
-  | { type: "data"; X: SharedMatrixHandle; labels: SharedArrayBuffer }
-  | { type: "task"; task: FoldTask };
-
-/** Worker → main thread: a task's outcome, or why it failed. */
-export type FromCvWorker =
-  | { type: "result"; outcome: FoldOutcome }
-  | { type: "error"; id: number; message: string };
+import { Matrix } from "../matrix.ts";
+import { type FromCvWorker, runFoldTask, type ToCvWorker } from "./_cv_models.ts";
 
 let X: Matrix | null = null;
 let labels: Int32Array | null = null;

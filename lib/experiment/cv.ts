@@ -9,12 +9,13 @@ import {
   type FoldMetrics,
   type FoldOutcome,
   type FoldTask,
+  type FromCvWorker,
   MODEL_NAMES,
   MODEL_SETTINGS,
   type ModelName,
   runFoldTask,
+  type ToCvWorker,
 } from "./_cv_models.ts";
-import type { FromCvWorker, ToCvWorker } from "./_cv_worker.ts";
 
 export { MODEL_NAMES, MODEL_SETTINGS, type ModelName } from "./_cv_models.ts";
 export type { FoldMetrics } from "./_cv_models.ts";
@@ -69,7 +70,9 @@ export type SummaryMetric = typeof SUMMARY_METRICS[number];
 
 /** A metric over the folds: the mean and the sample standard deviation (divided by n − 1). */
 export interface MeanSd {
+  /** The mean over the folds. */
   mean: number;
+  /** The sample standard deviation over the folds (n − 1; 0 for one fold). */
   sd: number;
 }
 
@@ -78,8 +81,9 @@ export type CvSummary = Record<SummaryMetric, MeanSd>;
 
 /** One model on one test fold, as cv.json records it. */
 export interface CvFold extends FoldMetrics {
-  /** Repeat and fold, both 0-based. */
+  /** The repeat, 0-based. */
   repeat: number;
+  /** The fold within the repeat, 0-based. */
   fold: number;
   /** Rows in the test fold. */
   testRows: number;
@@ -103,7 +107,9 @@ export interface CvModelResult {
 
 /** The ROC and precision–recall curves of each of a model's test folds. */
 export interface CvCurves {
+  /** One ROC curve (false-positive rate, true-positive rate) per fold. */
   roc: Curve[];
+  /** One precision–recall curve (recall, precision) per fold. */
   pr: Curve[];
 }
 
@@ -127,11 +133,13 @@ export interface CvResult {
 export interface CvProgress {
   /** The model whose fold just finished. */
   model: ModelName;
-  /** That model's folds done, and its total. */
+  /** That model's folds done. */
   done: number;
+  /** That model's folds in all. */
   total: number;
-  /** All tasks done, and their total. */
+  /** Model-folds done, all models together. */
   allDone: number;
+  /** Model-folds in all. */
   allTotal: number;
 }
 
