@@ -67,19 +67,26 @@ export function renderCurvesSvg(panels: readonly CurvePanel[], options: CurvesSv
 }
 
 /**
- * `curve` resampled at `GRID` evenly spaced x values in [0, 1]: for ROC the largest y among
- * points with x at or below each value, for PR the largest y among points at or beyond it.
+ * `curve` resampled at `GRID` evenly spaced x values in [0, 1]. ROC: linear interpolation
+ * between its points (a run of tied scores is a straight segment, as the AUC counts it), the
+ * highest point where the curve jumps. PR: the interpolated precision, the largest precision
+ * at that recall or beyond.
  */
 export function resample(curve: Curve, kind: "roc" | "pr"): number[] {
   const ys: number[] = [];
+  const { x: xs, y } = curve;
+  let i = 0;
   for (let g = 0; g < GRID; g++) {
     const x = g / (GRID - 1);
-    let best = 0;
-    for (let i = 0; i < curve.x.length; i++) {
-      const inside = kind === "roc" ? curve.x[i] <= x + 1e-12 : curve.x[i] >= x - 1e-12;
-      if (inside && curve.y[i] > best) best = curve.y[i];
+    if (kind === "roc") {
+      while (i + 1 < xs.length && xs[i + 1] <= x) i++;
+      const j = i + 1 < xs.length ? i + 1 : i;
+      ys.push(xs[j] > xs[i] ? y[i] + (y[j] - y[i]) * (x - xs[i]) / (xs[j] - xs[i]) : y[i]);
+    } else {
+      let best = 0;
+      for (let k = 0; k < xs.length; k++) if (xs[k] >= x - 1e-12 && y[k] > best) best = y[k];
+      ys.push(best);
     }
-    ys.push(best);
   }
   return ys;
 }

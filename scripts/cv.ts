@@ -134,7 +134,7 @@ export function cvFiles(result: CvResult): [name: string, text: string][] {
       return {
         name,
         curves: curves![kind],
-        label: `${kind === "roc" ? "ROC AUC" : "average precision"} ` +
+        label: `${kind === "roc" ? "ROC AUC" : "AP (PR AUC)"} ` +
           `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)} (mean ± sd over folds)`,
       };
     });
