@@ -170,9 +170,10 @@ function pick(labels: Int32Array, rows: Int32Array): Int32Array {
 /** The rows `rows` of `X` (repeats allowed), as a new matrix. */
 function batchOf(X: Matrix, rows: ArrayLike<number>): Matrix {
   const out = Matrix.zeros(rows.length, X.cols);
+  const from = X.data, to = out.data, cols = X.cols;
   for (let k = 0; k < rows.length; k++) {
-    const i = rows[k];
-    out.data.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), k * X.cols);
+    const at = rows[k] * cols;
+    for (let j = 0; j < cols; j++) to[k * cols + j] = from[at + j];
   }
   return out;
 }
