@@ -3,6 +3,7 @@
 
 import { basename, join } from "node:path";
 import { DataError } from "../lib/data/csv.ts";
+import { PULSAR_COLUMNS } from "../lib/data/htru2.ts";
 import {
   crossValidate,
   CV_DEFAULTS,
@@ -26,7 +27,8 @@ and prints the table.
 Options:
   --data PATH        labelled numeric CSV (default ${CV_DEFAULTS.data}, the full UCI HTRU2)
   --no-header        the file has no header row (implied for a file named HTRU_2.csv, which
-                     UCI ships without one)
+                     UCI ships without one; its columns are then named as deno task data
+                     names them, ip_mean ... dmsnr_skewness, label)
   --label NAME|N     label column by name or 1-based position (default: the last column)
   --folds K          folds per repeat (default ${CV_DEFAULTS.folds})
   --repeats N        repeats with freshly drawn folds (default ${CV_DEFAULTS.repeats})
@@ -69,7 +71,8 @@ export function parseCvArgs(args: readonly string[]): { config: CvConfig; out: s
   return {
     config: {
       data,
-      header: !(v["no-header"] || basename(data) === "HTRU_2.csv"),
+      // The UCI file has no header: its columns get the names deno task data writes.
+      header: basename(data) === "HTRU_2.csv" ? PULSAR_COLUMNS : !v["no-header"],
       label,
       folds: parseIntegerFlag("folds", v.folds, { min: 2 }),
       repeats: parseIntegerFlag("repeats", v.repeats, { min: 1 }),

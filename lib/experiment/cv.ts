@@ -1,6 +1,7 @@
 // Cross-validation as a function: repeated stratified k-fold over several models, folds on workers.
 
-import { DataError, type LabeledData, loadLabeledCsv } from "../data/csv.ts";
+import { DataError, type LabeledData, type LoadCsvOptions, loadLabeledCsv } from "../data/csv.ts";
+import { PULSAR_COLUMNS } from "../data/htru2.ts";
 import { stratifiedFolds } from "../data/folds.ts";
 import { type Curve, precisionRecallCurve, rocCurve } from "../nn/metrics.ts";
 import { createRng } from "../random.ts";
@@ -24,8 +25,11 @@ export type { FoldMetrics } from "./_cv_models.ts";
 export interface CvConfig {
   /** Path of the labelled CSV (also its name in messages when the data is given). */
   data: string;
-  /** Whether the file's first line holds column names (the UCI HTRU_2.csv has none). */
-  header: boolean;
+  /**
+   * Whether the file's first line holds column names, or the names to give a file without
+   * them (as {@linkcode LoadCsvOptions.header}; the UCI HTRU_2.csv has none).
+   */
+  header: boolean | readonly string[];
   /** The label column: its name, its 1-based position, or `null` for the last column. */
   label: string | number | null;
   /** Folds per repeat (k), at least 2. */
@@ -43,7 +47,7 @@ export interface CvConfig {
 /** The default run: the full HTRU2, 5 folds repeated twice, every model. */
 export const CV_DEFAULTS: Readonly<CvConfig> = Object.freeze({
   data: "data/HTRU_2.csv",
-  header: false,
+  header: PULSAR_COLUMNS,
   label: null,
   folds: 5,
   repeats: 2,
@@ -221,7 +225,12 @@ export async function crossValidate(config: CvConfig, options: CvOptions = {}): 
   }
   const pulsars = data.labels.reduce((a, b) => a + b, 0);
   return {
-    config: { ...config, models: [...config.models], rng: RNG_NAME },
+    config: {
+      ...config,
+      header: Array.isArray(config.header) ? [...config.header] : config.header,
+      models: [...config.models],
+      rng: RNG_NAME,
+    },
     versions: experimentVersions(),
     data: { rows: data.X.rows, features: data.featureNames, label: data.labelName, pulsars },
     models,
