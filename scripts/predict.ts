@@ -65,10 +65,13 @@ async function main(args: string[]): Promise<number> {
   const encoder = new TextEncoder();
   let summary;
   try {
-    summary = await predictCsv(model, flags.data!, async (text) => {
-      const bytes = encoder.encode(text);
-      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
-    }, { header: !flags["no-header"] });
+    summary = await predictCsv(model, flags.data!, {
+      write: async (text) => {
+        const bytes = encoder.encode(text);
+        for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+      },
+      header: !flags["no-header"],
+    });
     file.close();
     await Deno.rename(temp, flags.out);
   } catch (e) {

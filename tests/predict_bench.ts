@@ -38,9 +38,12 @@ Deno.bench({
   warmup: 1,
   async fn() {
     let bytes = 0;
-    await predictCsv(model, path, (text) => {
-      bytes += encoder.encode(text).length;
-    }, { header: false });
+    await predictCsv(model, path, {
+      write: (text) => {
+        bytes += encoder.encode(text).length;
+      },
+      header: false,
+    });
     if (bytes === 0) throw new Error("nothing written");
   },
 });

@@ -28,9 +28,13 @@ function candidates(rows: number, seed: number, header = true): { X: Matrix; tex
 
 async function scoresOf(model: ScoringModel, path: string, header = true): Promise<string[][]> {
   let text = "";
-  await predictCsv(model, path, (chunk) => {
-    text += chunk;
-  }, { header, batchRows: 300 });
+  await predictCsv(model, path, {
+    write: (chunk) => {
+      text += chunk;
+    },
+    header,
+    batchRows: 300,
+  });
   const [head, ...rows] = text.trimEnd().split("\n");
   assert.equal(head, "score,label");
   return rows.map((r) => r.split(","));

@@ -61,6 +61,8 @@ export function parseScoringModel(text: string, source = "model text"): ScoringM
 
 /** Options for {@linkcode predictCsv}. */
 export interface PredictCsvOptions {
+  /** Receives the output text in order, a header line then one chunk per batch of rows. */
+  write: (chunk: string) => void | Promise<void>;
   /** Whether the candidates file has a header row (default true). */
   header?: boolean;
   /** Rows per batch read and written (default: readCsvRows's). */
@@ -77,7 +79,7 @@ export interface PredictSummary {
 
 /**
  * Scores every row of the numeric CSV `input` with `model` and writes `score,label` lines
- * (with that header) to `write`, batch by batch: memory stays flat however long the file.
+ * (with that header) to `options.write`, batch by batch: memory stays flat however long the file.
  * Each row is standardized with the model's input scaling when it has one. The forward pass
  * is plain loops over the weights, row by row (`tanh(W h + b)` layer by layer, as
  * `mlpForward`, which it matches to rounding), so no batch matrices are built.
@@ -94,7 +96,7 @@ export interface PredictSummary {
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await Deno.writeTextFile(path, "a,b\n1,2\n3,4\n");
  * let text = "";
- * const summary = await predictCsv(model, path, (chunk) => { text += chunk; });
+ * const summary = await predictCsv(model, path, { write: (chunk) => { text += chunk; } });
  * assert.equal(summary.rows, 2);
  * assert.match(text, /^score,label\n-?\d.*,[01]\n.*,[01]\n$/);
  * await Deno.remove(path);
@@ -103,9 +105,9 @@ export interface PredictSummary {
 export async function predictCsv(
   model: ScoringModel,
   input: string,
-  write: (chunk: string) => void | Promise<void>,
-  options: PredictCsvOptions = {},
+  options: PredictCsvOptions,
 ): Promise<PredictSummary> {
+  const { write } = options;
   const inputs = model.sizes[0];
   const layers = model.params.length / 2;
   const width = Math.max(...model.sizes);
