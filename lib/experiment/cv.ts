@@ -27,7 +27,7 @@ export interface CvConfig {
   data: string;
   /**
    * Whether the file's first line holds column names, or the names to give a file without
-   * them (as {@linkcode LoadCsvOptions.header}; the UCI HTRU_2.csv has none).
+   * them (as `loadLabeledCsv`'s `header` option; the UCI HTRU_2.csv has none).
    */
   header: boolean | readonly string[];
   /** The label column: its name, its 1-based position, or `null` for the last column. */
