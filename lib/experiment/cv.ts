@@ -1,6 +1,6 @@
 // Cross-validation as a function: repeated stratified k-fold over several models, folds on workers.
 
-import { DataError, type LabeledData, type LoadCsvOptions, loadLabeledCsv } from "../data/csv.ts";
+import { DataError, type LabeledData, loadLabeledCsv } from "../data/csv.ts";
 import { PULSAR_COLUMNS } from "../data/htru2.ts";
 import { stratifiedFolds } from "../data/folds.ts";
 import { type Curve, precisionRecallCurve, rocCurve } from "../nn/metrics.ts";
