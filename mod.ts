@@ -104,6 +104,7 @@ export {
   summarizeFolds,
   SUMMARY_METRICS,
   type SummaryMetric,
+  trainPractitionerModel,
 } from "./lib/experiment/cv.ts";
 export {
   parseScoringModel,
@@ -111,6 +112,7 @@ export {
   type PredictCsvOptions,
   type PredictSummary,
   type ScoringModel,
+  serializeScoringModel,
 } from "./lib/experiment/predict.ts";
 export { type LossEntry, train, type TrainOptions, type TrainResult } from "./lib/train/train.ts";
 export {

@@ -2,7 +2,8 @@
 // Flags become a CvConfig; lib/experiment/cv.ts runs it; this file prints and writes.
 
 import { basename, join } from "node:path";
-import { DataError } from "../lib/data/csv.ts";
+import { DataError, loadLabeledCsv } from "../lib/data/csv.ts";
+import { serializeScoringModel } from "../lib/experiment/predict.ts";
 import { PULSAR_COLUMNS } from "../lib/data/htru2.ts";
 import {
   crossValidate,
@@ -11,6 +12,7 @@ import {
   type CvResult,
   MODEL_NAMES,
   type ModelName,
+  trainPractitionerModel,
 } from "../lib/experiment/cv.ts";
 import { exists, writeFileAtomic } from "../lib/_fs.ts";
 import { parseFlags, parseIntegerFlag, parseWorkersFlag, UsageError } from "./_flags.ts";
@@ -36,6 +38,9 @@ Options:
   --workers auto|N   threads running folds; results do not depend on it (default auto: one
                      per core)
   --models LIST      comma-separated subset of ${MODEL_NAMES.join(",")} (default all)
+  --save-model       also train the practitioner network on every row and write it to
+                     practitioner_model.json, for deno task predict (scores are
+                     probabilities of a pulsar)
   --out DIR          output directory (default results/)
   -h, --help         show this help`;
 
@@ -49,11 +54,14 @@ const FLAGS = {
   workers: { type: "string", default: "auto" },
   models: { type: "string", default: MODEL_NAMES.join(",") },
   out: { type: "string", default: "results" },
+  "save-model": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
 /** The config and output directory a command line asks for, or `"help"`. */
-export function parseCvArgs(args: readonly string[]): { config: CvConfig; out: string } | "help" {
+export function parseCvArgs(
+  args: readonly string[],
+): { config: CvConfig; out: string; saveModel: boolean } | "help" {
   const v = parseFlags(args, FLAGS);
   if (v === "help") return "help";
   const data = v.data ?? CV_DEFAULTS.data;
@@ -81,6 +89,7 @@ export function parseCvArgs(args: readonly string[]): { config: CvConfig; out: s
       models: models as ModelName[],
     },
     out: v.out,
+    saveModel: v["save-model"],
   };
 }
 
@@ -179,7 +188,7 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { config, out } = parsed;
+  const { config, out, saveModel } = parsed;
   if (config.data === CV_DEFAULTS.data && !(await exists(config.data))) {
     console.error(
       `${config.data} is missing: put the UCI HTRU_2.csv (17,898 rows, no header) there, ` +
@@ -207,6 +216,15 @@ async function main(args: string[]): Promise<number> {
   }
   if (tty) Deno.stderr.writeSync(encoder.encode("\n"));
   const files = cvFiles(result);
+  if (saveModel) {
+    // Loaded again (a second read) so crossValidate keeps its simple interface.
+    const data = await loadLabeledCsv(config.data, {
+      header: config.header,
+      ...(config.label === null ? {} : { label: config.label }),
+    });
+    const model = trainPractitionerModel(data, config.seed);
+    files.unshift(["practitioner_model.json", serializeScoringModel(model)]);
+  }
   // Each file is replaced atomically (a temporary file renamed over it); cv.json, the record of
   // the run, comes last, so a reader never finds it ahead of the files it describes.
   for (const [name, text] of files) await writeFileAtomic(join(out, name), text);

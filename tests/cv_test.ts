@@ -2,7 +2,14 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createRng, crossValidate, type CvConfig, Matrix, stratifiedFolds } from "../mod.ts";
+import {
+  createRng,
+  crossValidate,
+  type CvConfig,
+  Matrix,
+  parseScoringModel,
+  stratifiedFolds,
+} from "../mod.ts";
 import type { LabeledData } from "../lib/data/csv.ts";
 import { runFoldTask } from "../lib/experiment/_cv_models.ts";
 import { runDeno, sharedDataPath, withTempDir } from "./_helpers.ts";
@@ -167,8 +174,15 @@ Deno.test("deno task cv writes cv.json, cv.md and readable curves for a generate
       "1",
       "--out",
       out,
+      "--save-model",
     ]);
     assert.equal(run.code, 0, run.stderr);
+    const model = parseScoringModel(
+      await Deno.readTextFile(join(out, "practitioner_model.json")),
+      "practitioner_model.json",
+    );
+    assert.equal(model.output, "logits");
+    assert.ok(model.threshold > 0 && model.threshold < 1 && model.standardizer);
     assert.match(run.stdout, /\| logistic \| 0\.\d{4} ± 0\.\d{4} \|/);
     assert.match(run.stderr, /folds done 4\/4/);
     const json = JSON.parse(await Deno.readTextFile(join(out, "cv.json")));

@@ -22,7 +22,13 @@ import { adam, adamw, applyUpdates, sgd } from "../optim/optimizers.ts";
 import { minimize } from "../optim/minimize.ts";
 import { initMLP, mlpForward, mseLoss } from "../nn/mlp.ts";
 import { averagePrecision, type BinaryMetrics, binaryMetrics, rocAuc } from "../nn/metrics.ts";
-import { fitStandardizer, standardize, stratifiedSplit, takeRows } from "../data/preprocess.ts";
+import {
+  fitStandardizer,
+  standardize,
+  type Standardizer,
+  stratifiedSplit,
+  takeRows,
+} from "../data/preprocess.ts";
 import { oneHot } from "../data/csv.ts";
 
 /** The models, in the order the results list them. */
@@ -324,7 +330,26 @@ export const practitionerOverrides: Partial<
   }
 > = {};
 
-function fitPractitioner(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, seed: number): Fitted {
+/** The practitioner network trained on rows `Xraw` (raw features) with labels `ytrain`. */
+export interface PractitionerModel {
+  /** Layer sizes, inputs first. */
+  sizes: number[];
+  /** The (averaged) weights of the best epoch, `[W1, b1, ...]`, last layer linear. */
+  params: Matrix[];
+  /** The training rows' feature statistics, applied before the network. */
+  standardizer: Standardizer;
+  /** Rows with P(class 1) at or above it are called class 1. */
+  threshold: number;
+  /** How training went. */
+  training: Fitted["training"];
+}
+
+/** Trains the practitioner network (see {@linkcode MODEL_SETTINGS}) on the given rows. */
+export function trainPractitioner(
+  Xraw: Matrix,
+  ytrain: Int32Array,
+  seed: number,
+): PractitionerModel {
   const {
     layers,
     lr,
@@ -342,7 +367,8 @@ function fitPractitioner(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, see
     ...practitionerOverrides,
   };
   const rng = createRng(seed);
-  const [X, Xtest] = standardized(Xraw, XtestRaw);
+  const standardizer = fitStandardizer(Xraw);
+  const X = standardize(Xraw, standardizer);
   const split = stratifiedSplit(ytrain, validationFraction, rng);
   const Xfit = takeRows(X, split.train), Xval = takeRows(X, split.test);
   const yfit = Int32Array.from(split.train, (i) => ytrain[i]);
@@ -389,16 +415,27 @@ function fitPractitioner(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, see
   const threshold = thresholdOn === "validation"
     ? bestF1Threshold(probabilities(best.params, Xval), yval)
     : bestF1Threshold(probabilities(best.params, X), ytrain);
-  const scores = probabilities(best.params, Xtest);
   return {
-    scores,
-    predicted: thresholded(scores, threshold),
+    sizes: [...layers],
+    params: best.params,
+    standardizer,
     threshold,
     training: {
       epochs: epoch,
       bestEpoch: best.epoch,
       ...(stopOn === "auc" ? { validationRocAuc: -best.loss } : { validationLoss: best.loss }),
     },
+  };
+}
+
+function fitPractitioner(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, seed: number): Fitted {
+  const model = trainPractitioner(Xraw, ytrain, seed);
+  const scores = probabilities(model.params, standardize(XtestRaw, model.standardizer));
+  return {
+    scores,
+    predicted: thresholded(scores, model.threshold),
+    threshold: model.threshold,
+    training: model.training,
   };
 }
 

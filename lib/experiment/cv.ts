@@ -16,7 +16,9 @@ import {
   type ModelName,
   runFoldTask,
   type ToCvWorker,
+  trainPractitioner,
 } from "./_cv_models.ts";
+import type { ScoringModel } from "./predict.ts";
 
 export { MODEL_NAMES, MODEL_SETTINGS, type ModelName } from "./_cv_models.ts";
 export type { FoldMetrics } from "./_cv_models.ts";
@@ -237,6 +239,32 @@ export async function crossValidate(config: CvConfig, options: CvOptions = {}): 
     curves,
     timing: { seconds, workers: threads },
   };
+}
+
+/**
+ * The practitioner network (see {@linkcode MODEL_SETTINGS}) trained on every row of `data`,
+ * exactly as on a training fold (its validation split, early stopping and F1 threshold come
+ * from these rows), ready for `serializeScoringModel` and `deno task predict`: its scores
+ * are probabilities of class 1.
+ *
+ * @example
+ * ```ts
+ * import { Matrix, trainPractitionerModel } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const X = Matrix.zeros(90, 8), labels = new Int32Array(90);
+ * for (let i = 0; i < 90; i++) {
+ *   labels[i] = i % 3 === 0 ? 1 : 0;
+ *   for (let j = 0; j < 8; j++) X.data[i * 8 + j] = Math.sin(i * (j + 1)) + labels[i];
+ * }
+ * const data = { X, labels, featureNames: [], labelName: "y", classes: [0, 1] };
+ * const model = trainPractitionerModel(data, 0);
+ * assert.equal(model.output, "logits");
+ * assert.deepEqual(model.sizes, [8, 25, 10, 2]);
+ * ```
+ */
+export function trainPractitionerModel(data: LabeledData, seed: number): ScoringModel {
+  const { sizes, params, standardizer, threshold } = trainPractitioner(data.X, data.labels, seed);
+  return { sizes, params, standardizer, output: "logits", threshold };
 }
 
 /**

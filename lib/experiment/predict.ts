@@ -1,7 +1,7 @@
 // Scoring candidates with a saved model: streams a CSV of feature rows to a CSV of scores and labels.
 
 import { DataError, readCsvRows } from "../data/csv.ts";
-import { parseModel, type SavedModel } from "../nn/model_io.ts";
+import { parseModel, type SavedModel, serializeModel } from "../nn/model_io.ts";
 
 /**
  * A model ready to score rows: the saved MLP plus how to read its outputs.
@@ -57,6 +57,27 @@ export function parseScoringModel(text: string, source = "model text"): ScoringM
     );
   }
   return { ...model, output, threshold };
+}
+
+/**
+ * The model file text of a scoring model: {@linkcode serializeModel}'s, with `"output"` and
+ * `"threshold"` first. {@linkcode parseScoringModel} reads it back exactly.
+ *
+ * @example
+ * ```ts
+ * import { createRng, initMLP, parseScoringModel, serializeScoringModel } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const model = { sizes: [2, 2], params: initMLP([2, 2], createRng(0)),
+ *   output: "logits" as const, threshold: 0.25 };
+ * const back = parseScoringModel(serializeScoringModel(model));
+ * assert.deepEqual([back.output, back.threshold], ["logits", 0.25]);
+ * assert.deepEqual(back.params[0].data, model.params[0].data);
+ * ```
+ */
+export function serializeScoringModel(model: ScoringModel): string {
+  const text = serializeModel(model.sizes, model.params, model.standardizer);
+  return `{\n  "output": ${JSON.stringify(model.output)},\n  "threshold": ${model.threshold},` +
+    text.slice(1);
 }
 
 /** Options for {@linkcode predictCsv}. */
