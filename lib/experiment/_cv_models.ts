@@ -15,6 +15,7 @@ import {
   sum,
   tanh,
   transpose,
+  withScratch,
 } from "../autograd/ops.ts";
 import type { Tensor } from "../autograd/tracer.ts";
 import { valueAndGrad } from "../autograd/transforms.ts";
@@ -198,11 +199,13 @@ function fitNotebook(Xtrain: Matrix, ytrain: Int32Array, Xtest: Matrix, seed: nu
   for (let step = 0; step < steps; step++) {
     for (let k = 0; k < batch; k++) rows[k] = batches.randint(Xtrain.rows);
     const Xb = batchOf(Xtrain, rows), Yb = batchOf(Y, rows);
-    const [value, grads] = lossAndGrad(params, Xb, Yb);
-    let updates;
-    [updates, state] = opt.update(grads, state, params);
-    params = applyUpdates(params, updates);
-    loss = value as number;
+    withScratch(() => {
+      const [value, grads] = lossAndGrad(params, Xb, Yb);
+      let updates;
+      [updates, state] = opt.update(grads, state, params);
+      params = applyUpdates(params, updates);
+      loss = value as number;
+    });
   }
   const out = mlpForward(params, Xtest) as Matrix;
   const scores = new Float64Array(out.rows), predicted = new Int32Array(out.rows);
@@ -394,10 +397,14 @@ export function trainPractitioner(
         Sb.data[k] = signs.data[rows[k]];
         Wb.data[k] = signs.data[rows[k]] < 0 ? pulsarWeight : 1; // −s < 0: a pulsar
       }
-      const [, grads] = lossAndGrad(params, Xb, Sb, Wb);
-      let updates;
-      [updates, state] = opt.update(grads, state, params);
-      params = applyUpdates(params, updates);
+      // The gradient lives in reused scratch memory; the update copies it out (ravel) and
+      // the new parameters are fresh matrices, so nothing kept points into the scratch.
+      withScratch(() => {
+        const [, grads] = lossAndGrad(params, Xb, Sb, Wb);
+        let updates;
+        [updates, state] = opt.update(grads, state, params);
+        params = applyUpdates(params, updates);
+      });
       if (ema > 0) {
         for (let p = 0; p < params.length; p++) {
           const a = average[p].data, x = params[p].data;
