@@ -71,6 +71,15 @@ export {
   predictClasses,
 } from "./lib/nn/metrics.ts";
 export {
+  averagePrecision,
+  type BinaryMetrics,
+  binaryMetrics,
+  type Curve,
+  precisionRecallCurve,
+  rocAuc,
+  rocCurve,
+} from "./lib/nn/metrics.ts";
+export {
   type InputScaling,
   parseModel,
   type SavedModel,
@@ -85,6 +94,7 @@ export {
   stratifiedSplit,
   takeRows,
 } from "./lib/data/preprocess.ts";
+export { stratifiedFolds } from "./lib/data/folds.ts";
 export {
   ConfigError,
   type DataSummary,
@@ -111,6 +121,35 @@ export {
   type TrainResult,
   type ValidationOptions,
 } from "./lib/train/train.ts";
+export {
+  crossValidate,
+  CV_DEFAULTS,
+  type CvConfig,
+  type CvCurves,
+  type CvFold,
+  type CvModelResult,
+  type CvOptions,
+  type CvProgress,
+  type CvResult,
+  type CvSummary,
+  type FoldMetrics,
+  type MeanSd,
+  MODEL_NAMES,
+  MODEL_SETTINGS,
+  type ModelName,
+  summarizeFolds,
+  SUMMARY_METRICS,
+  type SummaryMetric,
+  trainPractitionerModel,
+} from "./lib/experiment/cv.ts";
+export {
+  parseScoringModel,
+  predictCsv,
+  type PredictCsvOptions,
+  type PredictSummary,
+  type ScoringModel,
+  serializeScoringModel,
+} from "./lib/experiment/predict.ts";
 export {
   DataError,
   type LabeledData,

@@ -2,9 +2,21 @@
 
 import assert from "node:assert/strict";
 import { Matrix } from "../lib/matrix.ts";
-import { classificationMetrics, predictClasses } from "../lib/nn/metrics.ts";
+import {
+  averagePrecision,
+  binaryMetrics,
+  classificationMetrics,
+  precisionRecallCurve,
+  predictClasses,
+  rocAuc,
+  rocCurve,
+} from "../lib/nn/metrics.ts";
 import { createRng } from "../lib/random.ts";
 import { fitStandardizer, standardize, stratifiedSplit, takeRows } from "../lib/data/preprocess.ts";
+
+function assertAlmostEquals(actual: number, expected: number, tol: number): void {
+  assert.ok(Math.abs(actual - expected) <= tol, `${actual} is not within ${tol} of ${expected}`);
+}
 
 Deno.test("classificationMetrics counts the confusion with actual rows and predicted columns", () => {
   // 3 actual 0s: predicted 0, 0, 1. 2 actual 1s: predicted 1, 0.
@@ -197,4 +209,67 @@ Deno.test("fitStandardizer names the column whose statistics overflow, at fit ti
     /column 0: its mean overflows to Infinity/,
   );
   assert.throws(() => fitStandardizer(Matrix.from([[1], [Infinity]])), /holds Infinity/);
+});
+
+// Issue 14's two-class metrics, checked against counts worked out by hand and against values
+// computed once with numpy (brute-force Mann–Whitney over all pairs; AP over distinct
+// thresholds as scikit-learn defines it) and recorded here.
+const TIED_SCORES = [0.9, 0.8, 0.8, 0.7, 0.6, 0.6, 0.6, 0.5, 0.4, 0.3, 0.3, 0.2];
+const TIED_LABELS = [1, 1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0];
+
+Deno.test("binaryMetrics matches a hand-computed confusion matrix", () => {
+  // actual:    1 1 1 1 0 0 0 0 0 0; predicted: 1 1 1 0 1 0 0 0 0 0 → tp 3, fn 1, fp 1, tn 5
+  const m = binaryMetrics([1, 1, 1, 0, 1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual([m.tp, m.fn, m.fp, m.tn], [3, 1, 1, 5]);
+  assert.equal(m.accuracy, 0.8);
+  assert.equal(m.recall, 0.75);
+  assert.equal(m.precision, 0.75);
+  assert.equal(m.f1, 0.75);
+  assert.equal(m.fpr, 1 / 6);
+  assert.equal(m.specificity, 5 / 6);
+  assert.equal(m.gmean, Math.sqrt(0.75 * 5 / 6));
+});
+
+Deno.test("binaryMetrics of the majority-class baseline: zero recall, precision and F1, not NaN", () => {
+  const m = binaryMetrics([0, 0, 0, 0], [0, 1, 0, 0]);
+  assert.deepEqual([m.recall, m.precision, m.f1, m.fpr, m.gmean], [0, 0, 0, 0, 0]);
+  assert.equal(m.accuracy, 0.75);
+  assert.equal(m.specificity, 1);
+  assert.throws(() => binaryMetrics([0, 2], [0, 1]), /labels must be 0 or 1, got predicted 2/);
+  assert.throws(() => binaryMetrics([0], [0, 1]), TypeError);
+});
+
+Deno.test("rocAuc counts ties as one half (numpy reference)", () => {
+  assert.equal(rocAuc(TIED_SCORES, TIED_LABELS), 0.7857142857142857);
+  // Order-independent, and the same when every score is shifted.
+  const reversed = [...TIED_SCORES].reverse(), reversedLabels = [...TIED_LABELS].reverse();
+  assert.equal(rocAuc(reversed, reversedLabels), 0.7857142857142857);
+  assert.equal(rocAuc([1, 1, 1, 1], [0, 1, 0, 1]), 0.5);
+  assert.equal(rocAuc([0, 1], [0, 1]), 1);
+  assert.throws(() => rocAuc([0.1, 0.2], [1, 1]), /needs both classes/);
+  assert.throws(() => rocAuc([NaN, 0.2], [0, 1]), /score at index 0 is NaN/);
+});
+
+Deno.test("averagePrecision sums precision times added recall at distinct thresholds", () => {
+  // By hand: thresholds 0.8, 0.4, 0.35, 0.1 give (R, P) = (1/2, 1), (1/2, 1/2), (1, 2/3), (1, 1/2).
+  assert.equal(averagePrecision([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.5 + 0.5 * (2 / 3));
+  assertAlmostEquals(averagePrecision(TIED_SCORES, TIED_LABELS), 0.7087301587301588, 1e-15);
+  // A constant score: one threshold at which all rows are predicted 1; AP is the positive rate.
+  assert.equal(averagePrecision([0.3, 0.3, 0.3, 0.3], [0, 1, 0, 0]), 0.25);
+});
+
+Deno.test("rocCurve and precisionRecallCurve step through distinct thresholds", () => {
+  const roc = rocCurve(TIED_SCORES, TIED_LABELS);
+  assert.equal(roc.x.length, 9); // 8 distinct scores plus (0, 0)
+  assert.deepEqual([roc.x[0], roc.y[0], roc.x.at(-1), roc.y.at(-1)], [0, 0, 1, 1]);
+  assert.equal(roc.thresholds[0], Infinity);
+  // The trapezoid area under the curve equals the rank statistic, ties included.
+  let area = 0;
+  for (let i = 1; i < roc.x.length; i++) {
+    area += (roc.x[i] - roc.x[i - 1]) * (roc.y[i] + roc.y[i - 1]) / 2;
+  }
+  assertAlmostEquals(area, rocAuc(TIED_SCORES, TIED_LABELS), 1e-15);
+  const pr = precisionRecallCurve(TIED_SCORES, TIED_LABELS);
+  assert.deepEqual(pr.recall.slice(0, 3), [0, 0.2, 0.4]);
+  assert.deepEqual(pr.precision.slice(0, 3), [1, 1, 2 / 3]);
 });

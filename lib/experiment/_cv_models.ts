@@ -1,0 +1,498 @@
+// The models cross-validation compares, each trained on one training fold and scored on its test fold.
+
+import { Matrix, type SharedMatrixHandle } from "../matrix.ts";
+import { createRng, type Rng } from "../random.ts";
+import {
+  add,
+  exp,
+  log,
+  matmul,
+  mean,
+  mul,
+  pow,
+  square,
+  stopGradient,
+  sum,
+  tanh,
+  transpose,
+  withScratch,
+} from "../autograd/ops.ts";
+import type { Tensor } from "../autograd/tracer.ts";
+import { valueAndGrad } from "../autograd/transforms.ts";
+import { adam, adamw, applyUpdates, sgd } from "../optim/optimizers.ts";
+import { minimize } from "../optim/minimize.ts";
+import { initMLP, mlpForward, mseLoss } from "../nn/mlp.ts";
+import { averagePrecision, type BinaryMetrics, binaryMetrics, rocAuc } from "../nn/metrics.ts";
+import {
+  fitStandardizer,
+  standardize,
+  type Standardizer,
+  stratifiedSplit,
+  takeRows,
+} from "../data/preprocess.ts";
+import { oneHot } from "../data/csv.ts";
+
+/** The models, in the order the results list them. */
+export const MODEL_NAMES = ["notebook", "practitioner", "logistic", "majority"] as const;
+
+/** One of {@linkcode MODEL_NAMES}. */
+export type ModelName = typeof MODEL_NAMES[number];
+
+/** How each model is trained: recorded in cv.json's config. */
+export const MODEL_SETTINGS = {
+  notebook: {
+    description: "8-25-10-2 tanh MLP (tanh output), MSE on one-hot targets, raw features, " +
+      "SGD lr 0.01, 1000 steps of 100 rows drawn with replacement; predicts the larger output",
+    layers: [8, 25, 10, 2],
+    lr: 0.01,
+    batch: 100,
+    steps: 1000,
+  },
+  practitioner: {
+    description: "8-25-10-2 MLP (tanh hidden layers, linear output), standardized features, " +
+      "softmax cross-entropy with pulsar rows weighted 3×, Adam, shuffled epochs, weights " +
+      "averaged over steps (exponential moving average, decay 0.99), early stopping on a " +
+      "stratified validation split of the training fold (the epoch with the best validation " +
+      "ROC AUC, stopping after `patience` epochs without one); the decision threshold on " +
+      "P(pulsar) maximises F1 on the whole training fold",
+    layers: [8, 25, 10, 2],
+    lr: 0.003,
+    batch: 200,
+    maxEpochs: 100,
+    patience: 10,
+    validationFraction: 0.15,
+    stopOn: "auc" as "loss" | "auc",
+    pulsarWeight: 3,
+    weightDecay: 0,
+    ema: 0.99,
+    thresholdOn: "trainingFold" as "validation" | "trainingFold",
+  },
+  logistic: {
+    description: "logistic regression on standardized features, L2 penalty ½‖w‖² on the summed " +
+      "log loss (scikit-learn's C = 1), full-batch L-BFGS (minimize); threshold 0.5",
+    tolerance: 1e-6,
+    maxIterations: 200,
+  },
+  majority: {
+    description: "predicts the training fold's majority class for every row; its score is the " +
+      "training fold's pulsar fraction",
+  },
+} as const;
+
+/** One model on one fold: what a worker (or the main thread) is asked to do. */
+export interface FoldTask {
+  /** Position in the run's task list (results are put back in this order). */
+  id: number;
+  model: ModelName;
+  /** Repeat (0-based) and fold (0-based) within it. */
+  repeat: number;
+  fold: number;
+  /** Seed of every random draw of this task. */
+  seed: number;
+  /** Row indices of the training fold and the test fold, ascending. */
+  train: Int32Array;
+  test: Int32Array;
+}
+
+/** The scores of one model on one test fold. */
+export interface FoldMetrics extends BinaryMetrics {
+  /** Area under the ROC curve of the test scores. */
+  rocAuc: number;
+  /** Average precision of the test scores. */
+  prAuc: number;
+}
+
+/** What a {@linkcode FoldTask} gives back. */
+export interface FoldOutcome {
+  id: number;
+  model: ModelName;
+  repeat: number;
+  fold: number;
+  /**
+   * The threshold on the score above or at which a row is called a pulsar, or `null` when
+   * the prediction is not a threshold on the score (the notebook's argmax, the baseline).
+   */
+  threshold: number | null;
+  metrics: FoldMetrics;
+  /** How training went (steps, epochs, the validation loss...), model-specific. */
+  training: Record<string, number | boolean | string>;
+  /** The pulsar score of each test row, in the order of `task.test`. */
+  scores: Float64Array;
+}
+
+/** Main thread → a fold worker (`_cv_worker.ts`): the data once, then one task at a time. */
+export type ToCvWorker =
+  | { type: "data"; X: SharedMatrixHandle; labels: SharedArrayBuffer }
+  | { type: "task"; task: FoldTask };
+
+/** Worker → main thread: a task's outcome, or why it failed. */
+export type FromCvWorker =
+  | { type: "result"; outcome: FoldOutcome }
+  | { type: "error"; id: number; message: string };
+
+/** Runs one task on the data set (`X`, `labels` 0/1); pure in its inputs. */
+export function runFoldTask(task: FoldTask, X: Matrix, labels: Int32Array): FoldOutcome {
+  const fit = FITTERS[task.model];
+  const Xtrain = takeRows(X, [...task.train]), Xtest = takeRows(X, [...task.test]);
+  const ytrain = pick(labels, task.train), ytest = pick(labels, task.test);
+  const { scores, predicted, threshold, training } = fit(Xtrain, ytrain, Xtest, task.seed);
+  return {
+    id: task.id,
+    model: task.model,
+    repeat: task.repeat,
+    fold: task.fold,
+    threshold,
+    metrics: {
+      ...binaryMetrics(predicted, ytest),
+      rocAuc: rocAuc(scores, ytest),
+      prAuc: averagePrecision(scores, ytest),
+    },
+    training,
+    scores,
+  };
+}
+
+interface Fitted {
+  scores: Float64Array;
+  predicted: Int32Array;
+  threshold: number | null;
+  training: FoldOutcome["training"];
+}
+
+type Fitter = (Xtrain: Matrix, ytrain: Int32Array, Xtest: Matrix, seed: number) => Fitted;
+
+const FITTERS: Record<ModelName, Fitter> = {
+  notebook: fitNotebook,
+  practitioner: fitPractitioner,
+  logistic: fitLogistic,
+  majority: fitMajority,
+};
+
+function pick(labels: Int32Array, rows: Int32Array): Int32Array {
+  const out = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = labels[rows[k]];
+  return out;
+}
+
+/** The rows `rows` of `X` (repeats allowed), as a new matrix. */
+function batchOf(X: Matrix, rows: ArrayLike<number>): Matrix {
+  const out = Matrix.zeros(rows.length, X.cols);
+  const from = X.data, to = out.data, cols = X.cols;
+  for (let k = 0; k < rows.length; k++) {
+    const at = rows[k] * cols;
+    for (let j = 0; j < cols; j++) to[k * cols + j] = from[at + j];
+  }
+  return out;
+}
+
+/** The published experiment, as `train()` runs it: minibatches drawn with replacement, plain SGD. */
+function fitNotebook(Xtrain: Matrix, ytrain: Int32Array, Xtest: Matrix, seed: number): Fitted {
+  const { layers, lr, batch, steps } = MODEL_SETTINGS.notebook;
+  let params = initMLP(layers, createRng(seed));
+  const batches = createRng(seed); // as train(): its own stream from the same seed
+  const Y = oneHot(ytrain, 2);
+  const opt = sgd({ lr });
+  let state = opt.init(params);
+  const lossAndGrad = valueAndGrad(mseLoss);
+  const rows = new Int32Array(batch);
+  let loss = NaN;
+  for (let step = 0; step < steps; step++) {
+    for (let k = 0; k < batch; k++) rows[k] = batches.randint(Xtrain.rows);
+    const Xb = batchOf(Xtrain, rows), Yb = batchOf(Y, rows);
+    withScratch(() => {
+      const [value, grads] = lossAndGrad(params, Xb, Yb);
+      let updates;
+      [updates, state] = opt.update(grads, state, params);
+      params = applyUpdates(params, updates);
+      loss = value as number;
+    });
+  }
+  const out = mlpForward(params, Xtest) as Matrix;
+  const scores = new Float64Array(out.rows), predicted = new Int32Array(out.rows);
+  for (let i = 0; i < out.rows; i++) {
+    const o0 = out.data[2 * i], o1 = out.data[2 * i + 1];
+    scores[i] = o1; // the class-1 output in [-1, 1]: a ranking score, not a probability
+    predicted[i] = o1 > o0 ? 1 : 0; // argmax, the lower class on a tie
+  }
+  return { scores, predicted, threshold: null, training: { steps, lastBatchLoss: loss } };
+}
+
+// TODO(issue 14): switch to the library's softplus / sigmoidCrossEntropy when they land in
+// mod.ts; until then this is softplus written from the existing ops.
+/**
+ * `log(1 + exp(x))` element-wise without overflow: with `c = max(x, 0)` held constant (so the
+ * gradient is that of the plain formula), `c + log(exp(x − c) + exp(−c))` exponentiates
+ * only numbers ≤ 0. `max(x, 0) = (x + √x²)/2` is computed on the stopped value.
+ */
+function softplus(x: Tensor): Tensor {
+  const s = stopGradient(x);
+  const c = mul(0.5, add(s, pow(square(s), 0.5)));
+  return add(c, log(add(exp(add(x, mul(-1, c))), exp(mul(-1, c)))));
+}
+
+/** The practitioner's network: tanh hidden layers, a linear output of two logits (2 × n). */
+function logits(params: readonly Tensor[], X: Tensor): Tensor {
+  let h = transpose(X);
+  for (let l = 0; l < params.length; l += 2) {
+    const z = add(matmul(params[l], h), params[l + 1]);
+    h = l + 2 < params.length ? tanh(z) : z;
+  }
+  return h;
+}
+
+const MARGIN = Matrix.from([[-1, 1]]);
+
+/**
+ * Two-class softmax cross-entropy from the logits: with `d = z₁ − z₀` and `s = ±1` the sign
+ * of the class, `−log softmax(z)_y = log(1 + exp(−s·d)) = softplus(−s·d)`. `signs` is the
+ * 1 × n row of −s.
+ */
+function crossEntropy(
+  params: readonly Tensor[],
+  X: Tensor,
+  signs: Tensor,
+  weights: Tensor,
+): Tensor {
+  return mean(mul(weights, softplus(mul(signs, matmul(MARGIN, logits(params, X))))));
+}
+
+/** P(class 1) per row: the logistic function of the logit difference, computed stably. */
+function probabilities(params: readonly Matrix[], X: Matrix): Float64Array {
+  const d = matmul(MARGIN, logits(params, X)) as Matrix;
+  return d.data.map(sigmoid);
+}
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+/** The 1 × n row of −(2y − 1) for labels `y`. */
+function negSigns(y: ArrayLike<number>): Matrix {
+  const m = Matrix.zeros(1, y.length);
+  for (let i = 0; i < y.length; i++) m.data[i] = y[i] === 1 ? -1 : 1;
+  return m;
+}
+
+/** Mean cross-entropy of probabilities `p` against labels `y`, clamped away from log(0). */
+function logLoss(p: Float64Array, y: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < p.length; i++) {
+    total -= Math.log(Math.max(y[i] === 1 ? p[i] : 1 - p[i], 1e-300));
+  }
+  return total / p.length;
+}
+
+/**
+ * The threshold on `scores` that maximises F1 against `y` (the lowest of equal bests, the
+ * midpoint between two neighbouring distinct scores so it does not sit on a row).
+ */
+export function bestF1Threshold(scores: ArrayLike<number>, y: ArrayLike<number>): number {
+  const order = Array.from({ length: scores.length }, (_, i) => i)
+    .sort((a, b) => scores[b] - scores[a] || a - b);
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i];
+  let tp = 0, best = -1, threshold = 0.5;
+  for (let k = 0; k < order.length; k++) {
+    tp += y[order[k]];
+    const s = scores[order[k]];
+    if (k + 1 < order.length && scores[order[k + 1]] === s) continue;
+    const f1 = 2 * tp / (k + 1 + positives);
+    if (f1 > best) {
+      best = f1;
+      threshold = k + 1 < order.length ? (s + scores[order[k + 1]]) / 2 : s;
+    }
+  }
+  return threshold;
+}
+
+function thresholded(scores: Float64Array, threshold: number): Int32Array {
+  return Int32Array.from(scores, (s) => s >= threshold ? 1 : 0);
+}
+
+/** Standardizes both sets with the statistics of the training set alone. */
+function standardized(Xtrain: Matrix, Xtest: Matrix): [Matrix, Matrix] {
+  const stats = fitStandardizer(Xtrain);
+  return [standardize(Xtrain, stats), standardize(Xtest, stats)];
+}
+
+/** @internal Settings a tuning run may change (never the test folds' business). */
+export const practitionerOverrides: Partial<
+  Record<
+    | "lr"
+    | "batch"
+    | "maxEpochs"
+    | "patience"
+    | "validationFraction"
+    | "pulsarWeight"
+    | "weightDecay"
+    | "ema",
+    number
+  > & {
+    stopOn: "loss" | "auc";
+    thresholdOn: "validation" | "trainingFold";
+  }
+> = {};
+
+/** The practitioner network trained on rows `Xraw` (raw features) with labels `ytrain`. */
+export interface PractitionerModel {
+  /** Layer sizes, inputs first. */
+  sizes: number[];
+  /** The (averaged) weights of the best epoch, `[W1, b1, ...]`, last layer linear. */
+  params: Matrix[];
+  /** The training rows' feature statistics, applied before the network. */
+  standardizer: Standardizer;
+  /** Rows with P(class 1) at or above it are called class 1. */
+  threshold: number;
+  /** How training went. */
+  training: Fitted["training"];
+}
+
+/** Trains the practitioner network (see {@linkcode MODEL_SETTINGS}) on the given rows. */
+export function trainPractitioner(
+  Xraw: Matrix,
+  ytrain: Int32Array,
+  seed: number,
+): PractitionerModel {
+  const {
+    layers,
+    lr,
+    batch,
+    maxEpochs,
+    patience,
+    validationFraction,
+    stopOn,
+    pulsarWeight,
+    weightDecay,
+    ema,
+    thresholdOn,
+  } = {
+    ...MODEL_SETTINGS.practitioner,
+    ...practitionerOverrides,
+  };
+  const rng = createRng(seed);
+  const standardizer = fitStandardizer(Xraw);
+  const X = standardize(Xraw, standardizer);
+  const split = stratifiedSplit(ytrain, validationFraction, rng);
+  const Xfit = takeRows(X, split.train), Xval = takeRows(X, split.test);
+  const yfit = Int32Array.from(split.train, (i) => ytrain[i]);
+  const yval = Int32Array.from(split.test, (i) => ytrain[i]);
+  const signs = negSigns(yfit);
+
+  let params = initMLP(layers, rng);
+  const opt = weightDecay > 0 ? adamw({ lr, weightDecay }) : adam({ lr });
+  let state = opt.init(params);
+  const lossAndGrad = valueAndGrad(crossEntropy);
+  // An exponential moving average of the weights (when ema > 0) is what gets evaluated.
+  let average = params.map((p) => p.clone());
+  let best = { loss: Infinity, epoch: 0, params: average };
+  const order = Int32Array.from(split.train, (_, k) => k);
+  let epoch = 0;
+  for (; epoch < maxEpochs && epoch - best.epoch < patience; epoch++) {
+    shuffle(order, rng);
+    for (let start = 0; start < order.length; start += batch) {
+      const rows = order.subarray(start, Math.min(start + batch, order.length));
+      const Xb = batchOf(Xfit, rows);
+      const Sb = Matrix.zeros(1, rows.length), Wb = Matrix.zeros(1, rows.length);
+      for (let k = 0; k < rows.length; k++) {
+        Sb.data[k] = signs.data[rows[k]];
+        Wb.data[k] = signs.data[rows[k]] < 0 ? pulsarWeight : 1; // −s < 0: a pulsar
+      }
+      // The gradient lives in reused scratch memory; the update copies it out (ravel) and
+      // the new parameters are fresh matrices, so nothing kept points into the scratch.
+      withScratch(() => {
+        const [, grads] = lossAndGrad(params, Xb, Sb, Wb);
+        let updates;
+        [updates, state] = opt.update(grads, state, params);
+        params = applyUpdates(params, updates);
+      });
+      if (ema > 0) {
+        for (let p = 0; p < params.length; p++) {
+          const a = average[p].data, x = params[p].data;
+          for (let i = 0; i < a.length; i++) a[i] = ema * a[i] + (1 - ema) * x[i];
+        }
+      }
+    }
+    if (ema === 0) average = params;
+    const valP = probabilities(average, Xval);
+    const valLoss = stopOn === "auc" ? -rocAuc(valP, yval) : logLoss(valP, yval);
+    if (valLoss < best.loss) {
+      best = { loss: valLoss, epoch: epoch + 1, params: average.map((p) => p.clone()) };
+    }
+  }
+  const threshold = thresholdOn === "validation"
+    ? bestF1Threshold(probabilities(best.params, Xval), yval)
+    : bestF1Threshold(probabilities(best.params, X), ytrain);
+  return {
+    sizes: [...layers],
+    params: best.params,
+    standardizer,
+    threshold,
+    training: {
+      epochs: epoch,
+      bestEpoch: best.epoch,
+      ...(stopOn === "auc" ? { validationRocAuc: -best.loss } : { validationLoss: best.loss }),
+    },
+  };
+}
+
+function fitPractitioner(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, seed: number): Fitted {
+  const model = trainPractitioner(Xraw, ytrain, seed);
+  const scores = probabilities(model.params, standardize(XtestRaw, model.standardizer));
+  return {
+    scores,
+    predicted: thresholded(scores, model.threshold),
+    threshold: model.threshold,
+    training: model.training,
+  };
+}
+
+/** Shuffles `a` in place (Fisher–Yates). */
+function shuffle(a: Int32Array, rng: Rng): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.randint(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+}
+
+function fitLogistic(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, _seed: number): Fitted {
+  const { tolerance, maxIterations } = MODEL_SETTINGS.logistic;
+  const [X, Xtest] = standardized(Xraw, XtestRaw);
+  const signs = negSigns(ytrain); // 1 × n
+  const n = X.rows;
+  const Xt = transpose(X) as Matrix;
+  // Mean log loss plus ½‖w‖²/n: scikit-learn's C = 1 objective divided by n.
+  const objective = ([w, b]: Tensor[]) =>
+    add(
+      mean(softplus(mul(signs, add(matmul(w, Xt), b)))),
+      mul(0.5 / n, sum(square(w))),
+    );
+  const result = minimize(objective, [Matrix.zeros(1, X.cols), Matrix.zeros(1, 1)], {
+    tolerance,
+    maxIterations,
+  });
+  const [w, b] = result.x as Matrix[];
+  const z = add(matmul(w, transpose(Xtest)), b) as Matrix;
+  const scores = z.data.map(sigmoid);
+  return {
+    scores,
+    predicted: thresholded(scores, 0.5),
+    threshold: 0.5,
+    training: {
+      iterations: result.iterations,
+      converged: result.converged,
+      loss: result.value,
+    },
+  };
+}
+
+function fitMajority(_X: Matrix, ytrain: Int32Array, Xtest: Matrix, _seed: number): Fitted {
+  let positives = 0;
+  for (const y of ytrain) positives += y;
+  const rate = positives / ytrain.length;
+  return {
+    scores: new Float64Array(Xtest.rows).fill(rate),
+    predicted: new Int32Array(Xtest.rows).fill(rate > 0.5 ? 1 : 0),
+    threshold: null,
+    training: { pulsarFraction: rate },
+  };
+}
