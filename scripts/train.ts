@@ -19,6 +19,7 @@ import type { LossEntry } from "../lib/train/train.ts";
 import { DEFAULT_DATA, ensureDefaultData } from "./data.ts";
 import {
   flagOf,
+  type FlagValues,
   parseFlags,
   parseInteger,
   parseIntegerFlag,
@@ -160,26 +161,7 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
     if (values[flag]?.trim() === "") mustBe(flag, values[flag], "a non-empty string");
   }
   const batch = parseIntegerFlag("batch", values.batch, { min: 1 });
-  if (values.steps !== undefined && values.epochs !== undefined) {
-    throw new UsageError(
-      `--steps and --epochs exclude each other: --steps counts batches drawn with replacement, ` +
-        `--epochs passes over shuffled rows; got --steps ${values.steps} --epochs ${values.epochs}`,
-    );
-  }
-  const valFraction = parseDecimal(
-    "val-fraction",
-    values["val-fraction"],
-    (x) => x >= 0 && x < 1,
-    "a number in [0, 1), such as 0.1",
-  );
-  const patience = values.patience === undefined
-    ? null
-    : parseIntegerFlag("patience", values.patience, { min: 1 });
-  if (patience !== null && valFraction === 0) {
-    throw new UsageError(
-      `--patience ${values.patience} needs validation data to watch: add --val-fraction, such as 0.1`,
-    );
-  }
+  const { steps, epochs, valFraction, patience } = parseLengthFlags(values);
   return {
     data: values.data,
     dataUrl: parseDataUrl(values["data-url"]),
@@ -190,12 +172,8 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
     optimizer: parseChoice("optimizer", values.optimizer, OPTIMIZERS),
     lrSchedule: parseChoice("lr-schedule", values["lr-schedule"], LR_SCHEDULES),
     batch,
-    steps: values.steps === undefined
-      ? defaults.steps
-      : parseIntegerFlag("steps", values.steps, { min: 1 }),
-    epochs: values.epochs === undefined ? null : parseIntegerFlag("epochs", values.epochs, {
-      min: 1,
-    }),
+    steps,
+    epochs,
     valFraction,
     patience,
     checkpoint: values.checkpoint ?? null,
@@ -217,6 +195,37 @@ export function parseTrainArgs(args: readonly string[]): TrainConfig | "help" {
     ),
     out: values.out,
   };
+}
+
+/** How long a run lasts and what stops it early: `--steps` or `--epochs`, validation, patience. */
+function parseLengthFlags(values: FlagValues<typeof TRAIN_FLAGS>) {
+  if (values.steps !== undefined && values.epochs !== undefined) {
+    throw new UsageError(
+      `--steps and --epochs exclude each other: --steps counts batches drawn with replacement, ` +
+        `--epochs passes over shuffled rows; got --steps ${values.steps} --epochs ${values.epochs}`,
+    );
+  }
+  const valFraction = parseDecimal(
+    "val-fraction",
+    values["val-fraction"],
+    (x) => x >= 0 && x < 1,
+    "a number in [0, 1), such as 0.1",
+  );
+  const patience = values.patience === undefined
+    ? null
+    : parseIntegerFlag("patience", values.patience, { min: 1 });
+  if (patience !== null && valFraction === 0) {
+    throw new UsageError(
+      `--patience ${values.patience} needs validation data to watch: add --val-fraction, such as 0.1`,
+    );
+  }
+  const steps = values.steps === undefined
+    ? defaults.steps
+    : parseIntegerFlag("steps", values.steps, { min: 1 });
+  const epochs = values.epochs === undefined
+    ? null
+    : parseIntegerFlag("epochs", values.epochs, { min: 1 });
+  return { steps, epochs, valFraction, patience };
 }
 
 /** One of `choices`, else a usage error listing them. */
