@@ -180,44 +180,7 @@ export async function* streamRecords(
   source: string,
   onRecord: RecordCallback,
 ): AsyncGenerator<void, void, undefined> {
-  const records = new Records(source, onRecord);
-  const input = new Readable({ objectMode: true, read() {} });
-  let failure: unknown = null;
-  let done = false, ending = false, fed = 0, parsedTo = 0;
-  let wake: (() => void) | null = null;
-  const settle = () => {
-    const resolve = wake;
-    wake = null;
-    resolve?.();
-  };
-  parse(input, {
-    delimiter: ",",
-    chunk: (results, parser) => {
-      parsedTo = results.meta.cursor;
-      try {
-        records.take(results, ending);
-      } catch (e) {
-        failure ??= e;
-        parser.abort();
-      }
-      settle();
-    },
-    complete: () => {
-      done = true;
-      settle();
-    },
-    error: (e) => {
-      failure ??= e;
-      settle();
-    },
-  });
-  // Papaparse parses each piece as it arrives: one piece at a time keeps memory flat.
-  const settled = async (push?: () => void) => {
-    const parsed = new Promise<void>((resolve) => wake = resolve);
-    push?.();
-    await parsed;
-    if (failure !== null) throw failure;
-  };
+  const feed = new PapaFeed(new Records(source, onRecord));
   // Papaparse parses the unfinished last row again with each new piece: a row longer than a
   // piece (a quote left open swallows the rest of the file) would cost time quadratic in its
   // length. Holding pieces back until they are as long as that row keeps it linear.
@@ -225,21 +188,77 @@ export async function* streamRecords(
   for await (const text of chunks) {
     pending.push(text);
     pendingLength += text.length;
-    if (pendingLength < fed - parsedTo) continue;
+    if (pendingLength < feed.unparsed) continue;
     const piece = pending.length === 1 ? pending[0] : pending.join("");
     [pending, pendingLength] = [[], 0];
     if (piece === "") continue;
-    fed += piece.length;
-    await settled(() => input.push(piece));
+    await feed.push(piece);
     yield;
   }
-  if (pendingLength > 0) {
-    const piece = pending.join("");
-    fed += piece.length;
-    await settled(() => input.push(piece));
-  }
-  ending = true;
-  await settled(() => input.push(null));
-  while (!done) await settled();
+  if (pendingLength > 0) await feed.push(pending.join(""));
+  await feed.end();
   yield;
+}
+
+/**
+ * Papaparse's stream reader fed one piece at a time: `push` resolves once the piece's records
+ * have gone to `Records`, which keeps memory flat; the first error is thrown from there.
+ */
+class PapaFeed {
+  #input = new Readable({ objectMode: true, read() {} });
+  #records: Records;
+  #failure: unknown = null;
+  #done = false;
+  #ending = false;
+  #fed = 0;
+  #parsedTo = 0;
+  #wake: (() => void) | null = null;
+
+  constructor(records: Records) {
+    this.#records = records;
+    parse(this.#input, {
+      delimiter: ",",
+      chunk: (results, parser) => {
+        this.#parsedTo = results.meta.cursor;
+        try {
+          this.#records.take(results, this.#ending);
+        } catch (e) {
+          this.#failure ??= e;
+          parser.abort();
+        }
+        this.#settle();
+      },
+      complete: () => (this.#done = true, this.#settle()),
+      error: (e) => (this.#failure ??= e, this.#settle()),
+    });
+  }
+
+  /** Characters fed that papaparse holds back as an unfinished row. */
+  get unparsed(): number {
+    return this.#fed - this.#parsedTo;
+  }
+
+  push(piece: string): Promise<void> {
+    this.#fed += piece.length;
+    return this.#settled(() => this.#input.push(piece));
+  }
+
+  async end(): Promise<void> {
+    this.#ending = true;
+    await this.#settled(() => this.#input.push(null));
+    while (!this.#done) await this.#settled();
+  }
+
+  #settle(): void {
+    const resolve = this.#wake;
+    this.#wake = null;
+    resolve?.();
+  }
+
+  async #settled(push?: () => void): Promise<void> {
+    const parsed = new Promise<void>((resolve) => this.#wake = resolve);
+    push?.();
+    await parsed;
+    if (this.#failure !== null) throw this.#failure;
+  }
 }
