@@ -53,8 +53,7 @@ export interface Settings {
 
 /** Fills in defaults and checks every option, naming the bad one. */
 export function settingsOf(options: RawSettings): Settings {
-  const { X, Y } = options;
-  checkData(X, Y);
+  checkData(options.X, options.Y);
   const lr = options.lr ?? 0.01;
   if (typeof lr !== "number" || !Number.isFinite(lr) || lr <= 0) {
     throw new RangeError(`train: lr must be a finite number greater than 0, got ${lr}`);
@@ -66,28 +65,50 @@ export function settingsOf(options: RawSettings): Settings {
       `train: sampling must be "replacement" or "epochs", got ${JSON.stringify(sampling)}`,
     );
   }
-  let steps: number;
-  if (sampling === "epochs") {
-    if (options.steps !== undefined) {
-      throw new RangeError(
-        'train: with sampling "epochs" give epochs, not steps (steps are epochs × whole batches)',
-      );
-    }
-    const epochs = checkInteger("epochs", options.epochs ?? 1, 1);
-    const perEpoch = stepsPerEpoch(X.rows, batch);
-    if (perEpoch === 0) {
-      throw new RangeError(
-        `train: sampling "epochs" needs a batch (${batch}) of at most the rows (${X.rows})`,
-      );
-    }
-    steps = epochs * perEpoch;
-  } else {
+  const logEvery = checkInteger("logEvery", options.logEvery ?? 50, 1);
+  return {
+    lr,
+    batch,
+    optimizer: optimizerOf(options, lr),
+    sampling,
+    validation: validationOf(options, logEvery),
+    checkpoint: checkpointOf(options.checkpoint),
+    resume: pathOption("resume", options.resume),
+    steps: stepsOf(options, sampling, batch),
+    logEvery,
+    rng: createRng(options.seed ?? 0),
+    ...threadsOf(options),
+    lossUrl: lossModuleUrl(options.loss),
+  };
+}
+
+/** The run's steps: `steps` drawn with replacement, or whole batches of `epochs` shuffles. */
+function stepsOf(options: RawSettings, sampling: Sampling, batch: number): number {
+  if (sampling === "replacement") {
     if (options.epochs !== undefined) {
       throw new RangeError('train: epochs needs sampling: "epochs"');
     }
-    steps = checkInteger("steps", options.steps ?? 1000, 0);
+    return checkInteger("steps", options.steps ?? 1000, 0);
   }
-  const logEvery = checkInteger("logEvery", options.logEvery ?? 50, 1);
+  if (options.steps !== undefined) {
+    throw new RangeError(
+      'train: with sampling "epochs" give epochs, not steps (steps are epochs × whole batches)',
+    );
+  }
+  const epochs = checkInteger("epochs", options.epochs ?? 1, 1);
+  const perEpoch = stepsPerEpoch(options.X.rows, batch);
+  if (perEpoch === 0) {
+    throw new RangeError(
+      `train: sampling "epochs" needs a batch (${batch}) of at most the rows (${options.X.rows})`,
+    );
+  }
+  return epochs * perEpoch;
+}
+
+/** Threads (or their old name, workers) and the step timeout. */
+function threadsOf(
+  options: RawSettings,
+): Pick<Settings, "threads" | "threadsOption" | "stepTimeout"> {
   const { threads, workers, stepTimeout } = options;
   if (threads !== undefined && workers !== undefined && threads !== workers) {
     throw new RangeError(
@@ -99,37 +120,30 @@ export function settingsOf(options: RawSettings): Settings {
       `train: stepTimeout must be a number of milliseconds from 1 to 2^31-1, got ${stepTimeout}`,
     );
   }
-  const optimizer = options.optimizer ?? sgd({ lr });
-  if (options.optimizer !== undefined) {
-    if (typeof optimizer?.initFlat !== "function" || typeof optimizer.stepFlat !== "function") {
-      throw new TypeError(
-        "train: optimizer must be an optimizer from lib/optim (sgd, adam, chain(...)), " +
-          "with initFlat and stepFlat",
-      );
-    }
-    if (options.lr !== undefined) {
-      throw new RangeError(
-        "train: lr is the learning rate of the default SGD; with an optimizer, give it to the " +
-          "optimizer (adam({ lr }))",
-      );
-    }
-  }
   return {
-    lr,
-    batch,
-    optimizer,
-    sampling,
-    validation: validationOf(options, logEvery),
-    checkpoint: checkpointOf(options.checkpoint),
-    resume: pathOption("resume", options.resume),
-    steps,
-    logEvery,
-    rng: createRng(options.seed ?? 0),
     threads: threads ?? workers ?? "auto",
     threadsOption: threads === undefined && workers !== undefined ? "workers" : "threads",
     stepTimeout,
-    lossUrl: lossModuleUrl(options.loss),
   };
+}
+
+/** The given optimizer (flat-capable, and then no `lr`), else SGD at `lr`. */
+function optimizerOf(options: RawSettings, lr: number): Optimizer {
+  const optimizer = options.optimizer;
+  if (optimizer === undefined) return sgd({ lr });
+  if (typeof optimizer?.initFlat !== "function" || typeof optimizer.stepFlat !== "function") {
+    throw new TypeError(
+      "train: optimizer must be an optimizer from lib/optim (sgd, adam, chain(...)), " +
+        "with initFlat and stepFlat",
+    );
+  }
+  if (options.lr !== undefined) {
+    throw new RangeError(
+      "train: lr is the learning rate of the default SGD; with an optimizer, give it to the " +
+        "optimizer (adam({ lr }))",
+    );
+  }
+  return optimizer;
 }
 
 function validationOf(options: RawSettings, logEvery: number): Settings["validation"] {

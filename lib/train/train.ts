@@ -422,21 +422,18 @@ async function runSteps(
   const validateInto = validation && best ? validator(buffers, loss, validation, best) : null;
   const save = checkpoint && checkpointSaver(checkpoint.path, settings, buffers, options, start);
   const yieldToEventLoop = eventLoopYielder();
-  const startTime = performance.now();
-  let lastYield = startTime, stepsDone = start.step, stoppedEarly = false;
+  const loop: LoopState = {
+    buffers,
+    best,
+    log,
+    startTime: performance.now(),
+    stepsDone: start.step,
+    stoppedEarly: false,
+  };
+  let lastYield = loop.startTime;
   const end = (status: Run["status"], divergedAt?: number): Run => {
     yieldToEventLoop.close();
-    const seconds = (performance.now() - startTime) / 1000;
-    if (best && best.step > 0 && status !== "diverged") buffers.params.set(best.params);
-    return {
-      loss: log,
-      seconds,
-      status,
-      ...(divergedAt === undefined ? {} : { divergedAt }),
-      stepsDone,
-      ...(best && best.step > 0 ? { best: { step: best.step, validationLoss: best.loss } } : {}),
-      stoppedEarly,
-    };
+    return finish(loop, status, divergedAt);
   };
   try {
     for (let step = start.step + 1; step <= steps; step++) {
@@ -449,7 +446,7 @@ async function runSteps(
         return end("diverged", step);
       }
       optimizer.stepFlat(buffers.params, gradient, state);
-      stepsDone = step;
+      loop.stepsDone = step;
       const last = step === steps;
       const validates = validateInto !== null && step % validation!.every === 0;
       const logs = step % logEvery === 0 || validates;
@@ -471,7 +468,7 @@ async function runSteps(
         onLog?.(entry);
       }
       if (best && best.since >= validation!.patience) {
-        stoppedEarly = true;
+        loop.stoppedEarly = true;
         return end("ok");
       }
       if (performance.now() - lastYield > YIELD_MS) {
@@ -483,6 +480,32 @@ async function runSteps(
   } finally {
     yieldToEventLoop.close();
   }
+}
+
+/** What the step loop has done so far, for {@linkcode finish}. */
+interface LoopState {
+  buffers: Buffers;
+  best: BestState | null;
+  log: LossEntry[];
+  startTime: number;
+  stepsDone: number;
+  stoppedEarly: boolean;
+}
+
+/** The run's record; the best parameters go back into place unless the run diverged. */
+function finish(loop: LoopState, status: Run["status"], divergedAt?: number): Run {
+  const { best, buffers } = loop;
+  const seconds = (performance.now() - loop.startTime) / 1000;
+  if (best && best.step > 0 && status !== "diverged") buffers.params.set(best.params);
+  return {
+    loss: loop.log,
+    seconds,
+    status,
+    ...(divergedAt === undefined ? {} : { divergedAt }),
+    stepsDone: loop.stepsDone,
+    ...(best && best.step > 0 ? { best: { step: best.step, validationLoss: best.loss } } : {}),
+    stoppedEarly: loop.stoppedEarly,
+  };
 }
 
 /**
