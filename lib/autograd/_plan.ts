@@ -1,0 +1,195 @@
+// A jit plan: a recorded tape compiled into a flat program of primitive applications over
+// preallocated buffers, run by a small interpreter with no boxes, tape or closures per call.
+//
+// Buffers. Each step runs its primitive's own forward, unchanged, so the plan gives the eager
+// path's bits and works for any primitive. What a forward allocates through `alloc`
+// (lib/_arena.ts) is learnt once, at compile time, and laid out in one region; on every call
+// the arena hands the same matrices back in the same order (`beginReplay`). Inside
+// `withScratch` the region is taken from the scope's scratch memory (the WASM kernels' own
+// memory, so they work in place), and the results follow the scratch lifetime: valid until the
+// next outermost `withScratch` call. Outside a scope the plan uses buffers of its own and
+// returns copies. A forward that makes memory another way (`new Matrix`) still works: its
+// result is kept per call, allocation included.
+
+import { Matrix } from "../matrix.ts";
+import { beginReplay, endReplay, recordAllocs, scratchHeap, takeScratch } from "../_arena.ts";
+import { even } from "../_wasm.ts";
+import { type Node, type Primitive, type Tensor, Traced, type Value } from "./tracer.ts";
+
+/** One primitive application: `vals[out] = primitive.forward(args, params)`. */
+class Step {
+  constructor(
+    // deno-lint-ignore no-explicit-any
+    readonly primitive: Primitive<any>,
+    readonly params: unknown,
+    /** The argument list passed to the forward, constants filled in once. */
+    readonly args: Value[],
+    /** For each argument, the slot it is read from, or -1 for a constant. */
+    readonly slots: Int32Array,
+    readonly out: number,
+  ) {}
+}
+
+/** Where an output leaf comes from: a slot, or a constant baked at trace time. */
+export type OutputRef = { slot: number } | { constant: Value };
+
+/** The number of steps and buffer doubles of a plan, for tests and benchmarks. */
+export interface PlanSize {
+  /** Primitive applications per call (after dropping those no output needs). */
+  steps: number;
+  /** Doubles of preallocated intermediate storage. */
+  doubles: number;
+}
+
+/**
+ * A compiled trace. Slots `0..inputs-1` hold the inputs; every step writes one slot. Create
+ * with {@linkcode compilePlan}, then `run` with input leaves of the traced shapes.
+ */
+export class Plan {
+  readonly #steps: Step[];
+  readonly #vals: Value[];
+  readonly #inputs: number;
+  readonly #outputs: OutputRef[];
+  /** The shapes every forward allocates, in call order; and the doubles they need. */
+  readonly #shapes: [number, number][];
+  readonly #doubles: number;
+  // The buffers as views on scratch memory (rebuilt when the scratch memory moves or grows),
+  // and the plan's own buffers for calls outside withScratch (made on first use).
+  #scratchViews: Matrix[] = [];
+  #scratchHeap: Float64Array | undefined;
+  #scratchAt = -1;
+  #ownViews: Matrix[] | undefined;
+
+  constructor(inputs: number, steps: Step[], outputs: OutputRef[], shapes: [number, number][]) {
+    this.#inputs = inputs;
+    this.#steps = steps;
+    this.#outputs = outputs;
+    this.#shapes = shapes;
+    let doubles = 0;
+    for (const [r, c] of shapes) doubles += even(r * c);
+    this.#doubles = doubles;
+    let slots = inputs;
+    for (const s of steps) slots = Math.max(slots, s.out + 1);
+    this.#vals = new Array(slots).fill(0);
+  }
+
+  /** The plan's size. */
+  get size(): PlanSize {
+    return { steps: this.#steps.length, doubles: this.#doubles };
+  }
+
+  /**
+   * Runs the plan on `inputs` (leaves of the traced shapes, in flatten order) and returns the
+   * output leaves: scratch views inside `withScratch`, fresh copies outside.
+   */
+  run(inputs: readonly Value[]): Value[] {
+    const vals = this.#vals;
+    for (let i = 0; i < this.#inputs; i++) vals[i] = inputs[i];
+    const at = takeScratch(this.#doubles);
+    const scratch = at >= 0;
+    beginReplay(scratch ? this.#viewsAt(at) : this.#own());
+    try {
+      const steps = this.#steps;
+      for (let s = 0; s < steps.length; s++) {
+        const step = steps[s], args = step.args, slots = step.slots;
+        for (let j = 0; j < slots.length; j++) {
+          const k = slots[j];
+          if (k >= 0) args[j] = vals[k];
+        }
+        vals[step.out] = step.primitive.forward(args, step.params);
+      }
+    } finally {
+      endReplay();
+    }
+    const outs = this.#outputs, result: Value[] = new Array(outs.length);
+    for (let i = 0; i < outs.length; i++) {
+      const o = outs[i];
+      const v = "slot" in o ? vals[o.slot] : o.constant;
+      result[i] = scratch || typeof v === "number" ? v : new Matrix(v.rows, v.cols, v.data.slice());
+    }
+    // Drop references to the caller's inputs and results so they can be collected.
+    for (let i = 0; i < vals.length; i++) vals[i] = 0;
+    return result;
+  }
+
+  #viewsAt(at: number): Matrix[] {
+    const heap = scratchHeap();
+    if (heap !== this.#scratchHeap || at !== this.#scratchAt) {
+      this.#scratchViews = this.#layout(heap, at);
+      this.#scratchHeap = heap;
+      this.#scratchAt = at;
+    }
+    return this.#scratchViews;
+  }
+
+  #own(): Matrix[] {
+    return this.#ownViews ??= this.#layout(new Float64Array(this.#doubles), 0);
+  }
+
+  #layout(heap: Float64Array, at: number): Matrix[] {
+    return this.#shapes.map(([r, c]) => {
+      const m = new Matrix(r, c, heap.subarray(at, at + r * c));
+      at += even(r * c);
+      return m;
+    });
+  }
+}
+
+/** The TypeError for a closure over a value traced by a transform outside jit. */
+function outerTracer(name: string): TypeError {
+  return new TypeError(
+    `jit: ${name} received a value traced by a transform outside jit (the function closes ` +
+      "over it); pass that value as an argument of the jitted function instead",
+  );
+}
+
+/** A constant baked into a plan: matrices are copied, so later changes do not reach it. */
+function bake(name: string, v: Tensor): Value {
+  if (v instanceof Traced) throw outerTracer(name);
+  return typeof v === "number" ? v : new Matrix(v.rows, v.cols, v.data.slice());
+}
+
+/**
+ * Compiles a jit trace's tape: `leaves` are the input nodes (slots 0..n-1, in order), `outs`
+ * the output leaves (a node of the tape or a constant). Steps no output needs are dropped.
+ * Each remaining step's forward runs once here, on the traced values, to learn what it
+ * allocates.
+ */
+export function compilePlan(
+  tape: readonly Node[],
+  leaves: readonly Node[],
+  outs: readonly ({ node: Node } | { value: Tensor })[],
+): Plan {
+  const slotOf = new Map<Node, number>();
+  leaves.forEach((leaf, i) => slotOf.set(leaf, i));
+  // Liveness, walking the tape backwards from the outputs.
+  const live = new Set<Node>();
+  for (const o of outs) if ("node" in o) live.add(o.node);
+  for (let n = tape.length - 1; n >= 0; n--) {
+    const node = tape[n];
+    if (!live.has(node)) continue;
+    for (const p of node.parents) if (p !== undefined) live.add(p);
+  }
+  const steps: Step[] = [];
+  const shapes: [number, number][] = [];
+  let next = leaves.length;
+  for (const node of tape) {
+    if (node.primitive === undefined || !live.has(node)) continue;
+    const name = node.primitive.name;
+    const args: Value[] = node.args.map((a, i) =>
+      node.parents[i] === undefined ? bake(name, a) : 0
+    );
+    const slots = Int32Array.from(node.parents, (p) => p === undefined ? -1 : slotOf.get(p)!);
+    // The forward on the traced values, to record its allocations (in fresh memory).
+    const traced = node.args.map((a, i) => node.parents[i] === undefined ? args[i] : a as Value);
+    const made: Matrix[] = [];
+    recordAllocs(made, () => node.primitive!.forward(traced, node.params));
+    for (const m of made) shapes.push([m.rows, m.cols]);
+    slotOf.set(node, next);
+    steps.push(new Step(node.primitive, node.params, args, slots, next++));
+  }
+  const outputs: OutputRef[] = outs.map((o) =>
+    "node" in o ? { slot: slotOf.get(o.node)! } : { constant: bake("the result", o.value) }
+  );
+  return new Plan(leaves.length, steps, outputs, shapes);
+}
