@@ -106,12 +106,13 @@ export function recordAllocs<T>(into: Matrix[], f: () => T): T {
 }
 
 /**
- * @internal Makes `alloc` return `matrices` in order (a jit plan's preallocated buffers) until
+ * @internal Makes `alloc` return `matrices` in order from index `from` (a jit plan's
+ * preallocated buffers) until
  * {@linkcode endReplay}; calls do not nest.
  */
-export function beginReplay(matrices: readonly Matrix[]): void {
+export function beginReplay(matrices: readonly Matrix[], from = 0): void {
   replay = matrices;
-  next = 0;
+  next = from;
 }
 
 /** @internal Ends {@linkcode beginReplay}. */

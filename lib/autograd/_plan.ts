@@ -27,7 +27,17 @@ class Step {
     /** For each argument, the slot it is read from, or -1 for a constant. */
     readonly slots: Int32Array,
     readonly out: number,
+    /** The index of its first allocation among the plan's buffers. */
+    readonly firstAlloc: number,
   ) {}
+}
+
+/** One step's time in {@linkcode Plan.profile}. */
+export interface StepTime {
+  /** The primitive, its parameters and its arguments' shapes. */
+  label: string;
+  /** Microseconds per run of the step. */
+  us: number;
 }
 
 /** Where an output leaf comes from: a slot, or a constant baked at trace time. */
@@ -59,6 +69,7 @@ export class Plan {
   #scratchHeap: Float64Array | undefined;
   #scratchAt = -1;
   #ownViews: Matrix[] | undefined;
+  #last: Matrix[] = [];
 
   constructor(inputs: number, steps: Step[], outputs: OutputRef[], shapes: [number, number][]) {
     this.#inputs = inputs;
@@ -87,16 +98,12 @@ export class Plan {
     for (let i = 0; i < this.#inputs; i++) vals[i] = inputs[i];
     const at = takeScratch(this.#doubles);
     const scratch = at >= 0;
-    beginReplay(scratch ? this.#viewsAt(at) : this.#own());
+    beginReplay(this.#last = scratch ? this.#viewsAt(at) : this.#own());
     try {
       const steps = this.#steps;
       for (let s = 0; s < steps.length; s++) {
-        const step = steps[s], args = step.args, slots = step.slots;
-        for (let j = 0; j < slots.length; j++) {
-          const k = slots[j];
-          if (k >= 0) args[j] = vals[k];
-        }
-        vals[step.out] = step.primitive.forward(args, step.params);
+        const step = steps[s];
+        vals[step.out] = runStep(step, vals);
       }
     } finally {
       endReplay();
@@ -110,6 +117,34 @@ export class Plan {
     // Drop references to the caller's inputs and results so they can be collected.
     for (let i = 0; i < vals.length; i++) vals[i] = 0;
     return result;
+  }
+
+  /**
+   * @internal Runs the plan once on `inputs`, then each step `reps` times alone, inside
+   * `withScratch`: the time of each primitive application, to see where a plan's time goes.
+   */
+  profile(inputs: readonly Value[], reps: number): StepTime[] {
+    this.run(inputs);
+    const views = this.#last, vals = this.#vals;
+    for (let i = 0; i < this.#inputs; i++) vals[i] = inputs[i];
+    beginReplay(views);
+    try {
+      for (const step of this.#steps) vals[step.out] = runStep(step, vals);
+      return this.#steps.map((step) => {
+        const t0 = performance.now();
+        for (let r = 0; r < reps; r++) {
+          beginReplay(views, step.firstAlloc);
+          runStep(step, vals);
+        }
+        const us = (performance.now() - t0) * 1000 / reps;
+        const shape = (v: Value) => typeof v === "number" ? "scalar" : `${v.rows}x${v.cols}`;
+        const params = step.params === undefined ? "" : ` ${JSON.stringify(step.params)}`;
+        return { label: `${step.primitive.name}${params} ${step.args.map(shape).join(" ")}`, us };
+      });
+    } finally {
+      endReplay();
+      vals.fill(0);
+    }
   }
 
   #viewsAt(at: number): Matrix[] {
@@ -133,6 +168,16 @@ export class Plan {
       return m;
     });
   }
+}
+
+/** Fills a step's arguments from the slots and runs its forward. */
+function runStep(step: Step, vals: Value[]): Value {
+  const args = step.args, slots = step.slots;
+  for (let j = 0; j < slots.length; j++) {
+    const k = slots[j];
+    if (k >= 0) args[j] = vals[k];
+  }
+  return step.primitive.forward(args, step.params);
 }
 
 /** The TypeError for a closure over a value traced by a transform outside jit. */
@@ -184,9 +229,10 @@ export function compilePlan(
     const traced = node.args.map((a, i) => node.parents[i] === undefined ? args[i] : a as Value);
     const made: Matrix[] = [];
     recordAllocs(made, () => node.primitive!.forward(traced, node.params));
+    const firstAlloc = shapes.length;
     for (const m of made) shapes.push([m.rows, m.cols]);
     slotOf.set(node, next);
-    steps.push(new Step(node.primitive, node.params, args, slots, next++));
+    steps.push(new Step(node.primitive, node.params, args, slots, next++, firstAlloc));
   }
   const outputs: OutputRef[] = outs.map((o) =>
     "node" in o ? { slot: slotOf.get(o.node)! } : { constant: bake("the result", o.value) }

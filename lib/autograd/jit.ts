@@ -2,7 +2,8 @@
 // and run the plan on later calls with the same shapes.
 
 import { Matrix } from "../matrix.ts";
-import { compilePlan, type Plan, type PlanSize } from "./_plan.ts";
+import { compilePlan, type Plan, type PlanSize, type StepTime } from "./_plan.ts";
+import { withScratch } from "../_arena.ts";
 import { type Node, type Tensor, Trace, Traced, traceLeaf, type Value } from "./tracer.ts";
 import { flatten } from "./transforms.ts";
 
@@ -168,7 +169,25 @@ export function jit<F extends (...args: any[]) => any>(f: F): Jitted<F> {
     }),
   });
   Object.defineProperty(jitted, "name", { value: `jit(${f.name})` });
+  caches.set(jitted, entries);
   return jitted as unknown as Jitted<F>;
+}
+
+const caches = new WeakMap<object, Entry[]>();
+
+/**
+ * @internal The time of each step of the plan a jitted function runs for `args` (compiling it
+ * if needed), each step run `reps` times inside `withScratch`: where a plan's time goes.
+ */
+// deno-lint-ignore no-explicit-any
+export function profileJit(jitted: Jitted<any>, args: unknown[], reps: number): StepTime[] {
+  return withScratch(() => {
+    jitted(...args);
+    const entry = caches.get(jitted)!.find((e) =>
+      bind(e.skeleton, args, e.inputs, 0) === e.inputs.length
+    )!;
+    return entry.plan.profile(entry.inputs, reps);
+  });
 }
 
 /** Traces `f` at `args` on a jit trace and compiles the tape. */
