@@ -23,6 +23,11 @@ import {
 import { withScratch } from "../lib/_arena.ts";
 import { profileJit } from "../lib/autograd/jit.ts";
 import { type Case, random, shapeOfValue } from "./_fd.ts";
+import { train } from "../lib/train/train.ts";
+import { importLoss, type LossFn, setShardJit } from "../lib/train/_shard.ts";
+import { allocateBuffers } from "../lib/train/_protocol.ts";
+import { copyIn, layoutOf } from "../lib/train/_params.ts";
+import { openStepRunner } from "../lib/train/_pool.ts";
 
 /** Every number of a tree of plain values, in order, as exact bit patterns. */
 function bits(tree: unknown): string[] {
@@ -218,4 +223,89 @@ Deno.test("profileJit times every step of a plan", () => {
   const steps = profileJit(jit(valueAndGrad(mseLoss)), [params, X, Y], 2);
   assert.ok(steps.length > 20 && steps.every((s) => s.us >= 0));
   assert.match(steps[0].label, /^matmul .* 25x8 100x8$/);
+});
+
+// The trainer's shard runner jits the step by default.
+
+function synthetic(samples: number, seed = 1) {
+  const rng = createRng(seed);
+  const X = Matrix.zeros(samples, 8), Y = Matrix.zeros(samples, 2);
+  for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
+  for (let i = 0; i < samples; i++) Y.data[2 * i + (X.data[8 * i] > 0 ? 1 : 0)] = 1;
+  return { X, Y };
+}
+
+async function shardRunner(loss: LossFn, shards = 3) {
+  const data = synthetic(300);
+  const { layout, leaves } = layoutOf(initMLP([8, 25, 10, 2], createRng(0)));
+  const buffers = allocateBuffers(layout, data, 100, shards, 1);
+  copyIn(leaves, buffers.params);
+  buffers.indices.set(Int32Array.from({ length: 100 }, (_, i) => (7 * i) % 300));
+  const runner = await openStepRunner(buffers, loss, { lossUrl: "unused:" });
+  try {
+    await runner.step(1);
+    await runner.step(2);
+    return {
+      reason: runner.local.eagerReason,
+      grad: buffers.slabs.slice(0, buffers.params.length),
+    };
+  } finally {
+    await runner.close();
+  }
+}
+
+Deno.test("train() runs jitted by default, with the eager path's bits (1 and 2 threads)", async () => {
+  const data = synthetic(500);
+  const run = (threads: number) => {
+    const params = initMLP([8, 25, 10, 2], createRng(0));
+    return train({ params, ...data, steps: 40, logEvery: 10, threads, shards: 3 });
+  };
+  const jitted = await run(1);
+  const previous = setShardJit(false);
+  let eager;
+  try {
+    eager = await run(1);
+  } finally {
+    setShardJit(previous);
+  }
+  assert.deepEqual(jitted.loss, eager.loss);
+  assert.deepEqual(bits(jitted.params), bits(eager.params));
+  const two = await run(2);
+  assert.deepEqual(bits(two.params), bits(eager.params));
+  assert.equal((await shardRunner(mseLoss)).reason, undefined);
+});
+
+Deno.test("a loss that cannot be jitted falls back to eager with the reason recorded", async () => {
+  const branchy: LossFn = (params, X, Y) => {
+    const l = mseLoss(params, X, Y);
+    return (l as unknown as number) > 100 ? mul(0, l) : l; // a traced value as a number
+  };
+  const eager = await (async () => {
+    const previous = setShardJit(false);
+    try {
+      return await shardRunner(mseLoss);
+    } finally {
+      setShardJit(previous);
+    }
+  })();
+  assert.equal(eager.reason, "jit is off");
+  const plain = await shardRunner(mseLoss);
+  assert.deepEqual(plain.grad, eager.grad);
+  // Eagerly, `l > 100` throws too (it would lose the derivative): the error propagates.
+  await assert.rejects(shardRunner(branchy), /^TypeError: grad: a traced value/);
+  // A loss whose trace fails (as one branching on a traced value does under jit alone): the
+  // runner keeps the reason and computes the step eagerly, with the same bits.
+  let traced = 0;
+  const onceOnly: LossFn = (params, X, Y) => {
+    if (++traced === 1) throw new TypeError("jit: cannot trace this");
+    return mseLoss(params, X, Y);
+  };
+  const fallback = await shardRunner(onceOnly);
+  assert.match(fallback.reason!, /^the loss cannot be jitted: TypeError: jit: cannot trace this/);
+  assert.deepEqual(fallback.grad, eager.grad);
+});
+
+Deno.test("a loss module exporting jit = false runs eagerly", async () => {
+  const loss = await importLoss(new URL("./fixtures/user_loss.ts", import.meta.url).href);
+  assert.equal((await shardRunner(loss)).reason, "the loss module exports jit = false");
 });
