@@ -15,6 +15,7 @@ import { Matrix } from "../matrix.ts";
 import { beginReplay, endReplay, recordAllocs, scratchHeap, takeScratch } from "../_arena.ts";
 import { even } from "../_wasm.ts";
 import { type Node, type Primitive, type Tensor, Traced, type Value } from "./tracer.ts";
+import { type Direct, directFor } from "./_direct.ts";
 
 /** One primitive application: `vals[out] = primitive.forward(args, params)`. */
 class Step {
@@ -29,6 +30,8 @@ class Step {
     readonly out: number,
     /** The index of its first allocation among the plan's buffers. */
     readonly firstAlloc: number,
+    /** The kernel call that replaces the forward, when there is one with the same bits. */
+    readonly direct: Direct | undefined,
   ) {}
 }
 
@@ -98,12 +101,12 @@ export class Plan {
     for (let i = 0; i < this.#inputs; i++) vals[i] = inputs[i];
     const at = takeScratch(this.#doubles);
     const scratch = at >= 0;
-    beginReplay(this.#last = scratch ? this.#viewsAt(at) : this.#own());
+    const views = this.#last = scratch ? this.#viewsAt(at) : this.#own();
     try {
       const steps = this.#steps;
       for (let s = 0; s < steps.length; s++) {
         const step = steps[s];
-        vals[step.out] = runStep(step, vals);
+        vals[step.out] = runStep(step, vals, views);
       }
     } finally {
       endReplay();
@@ -127,19 +130,17 @@ export class Plan {
     this.run(inputs);
     const views = this.#last, vals = this.#vals;
     for (let i = 0; i < this.#inputs; i++) vals[i] = inputs[i];
-    beginReplay(views);
     try {
-      for (const step of this.#steps) vals[step.out] = runStep(step, vals);
+      for (const step of this.#steps) vals[step.out] = runStep(step, vals, views);
       return this.#steps.map((step) => {
         const t0 = performance.now();
-        for (let r = 0; r < reps; r++) {
-          beginReplay(views, step.firstAlloc);
-          runStep(step, vals);
-        }
+        for (let r = 0; r < reps; r++) runStep(step, vals, views);
         const us = (performance.now() - t0) * 1000 / reps;
         const shape = (v: Value) => typeof v === "number" ? "scalar" : `${v.rows}x${v.cols}`;
         const params = step.params === undefined ? "" : ` ${JSON.stringify(step.params)}`;
-        return { label: `${step.primitive.name}${params} ${step.args.map(shape).join(" ")}`, us };
+        const how = step.direct === undefined ? " (forward)" : "";
+        const label = `${step.primitive.name}${params} ${step.args.map(shape).join(" ")}${how}`;
+        return { label, us };
       });
     } finally {
       endReplay();
@@ -170,14 +171,41 @@ export class Plan {
   }
 }
 
-/** Fills a step's arguments from the slots and runs its forward. */
-function runStep(step: Step, vals: Value[]): Value {
+/**
+ * Fills a step's arguments from the slots and runs its direct kernel call, or its forward
+ * with `alloc` handing back its buffers from `views`.
+ */
+function runStep(step: Step, vals: Value[], views: Matrix[]): Value {
   const args = step.args, slots = step.slots;
   for (let j = 0; j < slots.length; j++) {
     const k = slots[j];
     if (k >= 0) args[j] = vals[k];
   }
+  if (step.direct !== undefined) return step.direct(args, views);
+  beginReplay(views, step.firstAlloc);
   return step.primitive.forward(args, step.params);
+}
+
+/** Whether `direct` computes what the forward did (`result`, allocating `made`), bit for bit. */
+function agrees(
+  direct: Direct,
+  args: Value[],
+  result: Value,
+  made: Matrix[],
+  firstAlloc: number,
+): boolean {
+  const views: Matrix[] = [];
+  if (typeof result === "number") {
+    if (made.length !== 0) return false;
+  } else {
+    if (made.length !== 1 || result !== made[0]) return false;
+    views[firstAlloc] = new Matrix(result.rows, result.cols);
+  }
+  const got = direct(args.slice(), views);
+  if (typeof result === "number" || typeof got === "number") return Object.is(got, result);
+  const x = new BigUint64Array(got.data.slice().buffer);
+  const y = new BigUint64Array(result.data.slice().buffer);
+  return got.rows === result.rows && got.cols === result.cols && x.every((v, i) => v === y[i]);
 }
 
 /** The TypeError for a closure over a value traced by a transform outside jit. */
@@ -228,11 +256,15 @@ export function compilePlan(
     // The forward on the traced values, to record its allocations (in fresh memory).
     const traced = node.args.map((a, i) => node.parents[i] === undefined ? args[i] : a as Value);
     const made: Matrix[] = [];
-    recordAllocs(made, () => node.primitive!.forward(traced, node.params));
+    const result = recordAllocs(made, () => node.primitive!.forward(traced, node.params));
     const firstAlloc = shapes.length;
     for (const m of made) shapes.push([m.rows, m.cols]);
+    let direct = directFor(node.primitive, node.params, traced, firstAlloc);
+    if (direct !== undefined && !agrees(direct, traced, result, made, firstAlloc)) {
+      direct = undefined;
+    }
     slotOf.set(node, next);
-    steps.push(new Step(node.primitive, node.params, args, slots, next++, firstAlloc));
+    steps.push(new Step(node.primitive, node.params, args, slots, next++, firstAlloc, direct));
   }
   const outputs: OutputRef[] = outs.map((o) =>
     "node" in o ? { slot: slotOf.get(o.node)! } : { constant: bake("the result", o.value) }
