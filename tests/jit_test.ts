@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   add,
   createRng,
+  div,
   grad,
   initMLP,
   jit,
@@ -13,6 +14,7 @@ import {
   mseLoss,
   mul,
   neg,
+  sub,
   sum,
   tanh,
   type Tensor,
@@ -22,7 +24,9 @@ import {
 } from "../mod.ts";
 import { withScratch } from "../lib/_arena.ts";
 import { profileJit } from "../lib/autograd/jit.ts";
-import { type Case, random, shapeOfValue } from "./_fd.ts";
+import { type Case, random, type Shape, shapeOfValue } from "./_fd.ts";
+import { tanhGrad } from "../lib/autograd/ops.ts";
+import { setKernelBackend } from "../lib/_kernels.ts";
 import { train } from "../lib/train/train.ts";
 import { importLoss, type LossFn, setShardJit } from "../lib/train/_shard.ts";
 import { allocateBuffers } from "../lib/train/_protocol.ts";
@@ -308,4 +312,43 @@ Deno.test("a loss that cannot be jitted falls back to eager with the reason reco
 Deno.test("a loss module exporting jit = false runs eagerly", async () => {
   const loss = await importLoss(new URL("./fixtures/user_loss.ts", import.meta.url).href);
   assert.equal((await shardRunner(loss)).reason, "the loss module exports jit = false");
+});
+
+Deno.test("direct kernel calls give the eager bits for every binary op and broadcast, on both backends", () => {
+  const rng = createRng(11);
+  const ops = { add, sub, mul, div, tanhGrad };
+  const shapes: Shape[][] = [
+    [[8, 8], [8, 8]],
+    [[8, 8], [8, 1]],
+    [[8, 8], [1, 8]],
+    [[8, 8], [1, 1]],
+    [[8, 1], [8, 8]],
+    [[1, 8], [8, 8]],
+    [[1, 1], [8, 8]],
+    [[8, 8], "scalar"],
+    ["scalar", [8, 8]],
+  ];
+  for (const backend of ["wasm", "ts"] as const) {
+    const previous = setKernelBackend(backend);
+    try {
+      for (const [name, op] of Object.entries(ops)) {
+        for (const pair of shapes) {
+          const args = pair.map((s) => random(s, rng, true));
+          const w = random([8, 8], rng);
+          const f = (a: Tensor, b: Tensor) => {
+            const [value, pull] = vjp((x: Tensor, y: Tensor) => tanh(op(x, y)), a, b);
+            return [value, pull(w)];
+          };
+          const want = withScratch(() => bits(f(args[0], args[1])));
+          const jitted = jit(f);
+          for (let i = 0; i < 2; i++) {
+            const got = withScratch(() => bits(jitted(args[0], args[1])));
+            assert.deepEqual(got, want, `${name} of ${pair.join(" and ")} on ${backend}`);
+          }
+        }
+      }
+    } finally {
+      setKernelBackend(previous);
+    }
+  }
 });

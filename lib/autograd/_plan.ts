@@ -74,15 +74,41 @@ export class Plan {
   #ownViews: Matrix[] | undefined;
   #last: Matrix[] = [];
 
-  constructor(inputs: number, steps: Step[], outputs: OutputRef[], shapes: [number, number][]) {
-    this.#inputs = inputs;
+  /** For each input, the buffer its copy goes to inside withScratch (-1 for a number). */
+  readonly #stage: Int32Array;
+  /** Each constant matrix argument: where it is passed, and the buffer its copy goes to. */
+  readonly #constants: { args: Value[]; j: number; value: Matrix; view: number }[] = [];
+
+  constructor(
+    inputs: readonly Value[],
+    steps: Step[],
+    outputs: OutputRef[],
+    shapes: [number, number][],
+  ) {
+    this.#inputs = inputs.length;
     this.#steps = steps;
     this.#outputs = outputs;
+    // The inputs' copies follow the steps' buffers: inside withScratch the kernels then find
+    // every operand in their own memory (the copy costs less than the kernels' own copying).
+    shapes = [...shapes];
+    this.#stage = Int32Array.from(inputs, (v) => {
+      if (typeof v === "number") return -1;
+      shapes.push([v.rows, v.cols]);
+      return shapes.length - 1;
+    });
+    // Constant matrix arguments (baked at trace time) are copied in too.
+    for (const step of steps) {
+      step.args.forEach((v, j) => {
+        if (step.slots[j] >= 0 || typeof v === "number") return;
+        this.#constants.push({ args: step.args, j, value: v, view: shapes.length });
+        shapes.push([v.rows, v.cols]);
+      });
+    }
     this.#shapes = shapes;
     let doubles = 0;
     for (const [r, c] of shapes) doubles += even(r * c);
     this.#doubles = doubles;
-    let slots = inputs;
+    let slots = inputs.length;
     for (const s of steps) slots = Math.max(slots, s.out + 1);
     this.#vals = new Array(slots).fill(0);
   }
@@ -98,10 +124,10 @@ export class Plan {
    */
   run(inputs: readonly Value[]): Value[] {
     const vals = this.#vals;
-    for (let i = 0; i < this.#inputs; i++) vals[i] = inputs[i];
     const at = takeScratch(this.#doubles);
     const scratch = at >= 0;
     const views = this.#last = scratch ? this.#viewsAt(at) : this.#own();
+    this.#load(inputs, scratch ? views : undefined);
     try {
       const steps = this.#steps;
       for (let s = 0; s < steps.length; s++) {
@@ -114,7 +140,7 @@ export class Plan {
     const outs = this.#outputs, result: Value[] = new Array(outs.length);
     for (let i = 0; i < outs.length; i++) {
       const o = outs[i];
-      const v = "slot" in o ? vals[o.slot] : o.constant;
+      const v = "slot" in o ? (o.slot < inputs.length ? inputs[o.slot] : vals[o.slot]) : o.constant;
       result[i] = scratch || typeof v === "number" ? v : new Matrix(v.rows, v.cols, v.data.slice());
     }
     // Drop references to the caller's inputs and results so they can be collected.
@@ -129,7 +155,7 @@ export class Plan {
   profile(inputs: readonly Value[], reps: number): StepTime[] {
     this.run(inputs);
     const views = this.#last, vals = this.#vals;
-    for (let i = 0; i < this.#inputs; i++) vals[i] = inputs[i];
+    this.#load(inputs, views === this.#ownViews ? undefined : views);
     try {
       for (const step of this.#steps) vals[step.out] = runStep(step, vals, views);
       return this.#steps.map((step) => {
@@ -145,6 +171,32 @@ export class Plan {
     } finally {
       endReplay();
       vals.fill(0);
+    }
+  }
+
+  /**
+   * Puts the inputs in their slots and the constants in their steps' arguments: copied into
+   * `views` (scratch memory, where the WASM kernels read them in place) if given.
+   */
+  #load(inputs: readonly Value[], views: Matrix[] | undefined): void {
+    const vals = this.#vals, stage = this.#stage, constants = this.#constants;
+    for (let c = 0; c < constants.length; c++) {
+      const { args, j, value, view } = constants[c];
+      if (views === undefined) args[j] = value;
+      else {
+        const copy = views[view];
+        copy.data.set(value.data);
+        args[j] = copy;
+      }
+    }
+    for (let i = 0; i < stage.length; i++) {
+      const s = stage[i], v = inputs[i];
+      if (views === undefined || s < 0) vals[i] = v;
+      else {
+        const copy = views[s];
+        copy.data.set((v as Matrix).data);
+        vals[i] = copy;
+      }
     }
   }
 
@@ -269,5 +321,5 @@ export function compilePlan(
   const outputs: OutputRef[] = outs.map((o) =>
     "node" in o ? { slot: slotOf.get(o.node)! } : { constant: bake("the result", o.value) }
   );
-  return new Plan(leaves.length, steps, outputs, shapes);
+  return new Plan(leaves.map((leaf) => leaf.out as Value), steps, outputs, shapes);
 }
