@@ -29,6 +29,15 @@ const BINARY = new Map<unknown, [k.BinaryKernel, number, boolean]>([
   [elementwise.tanhGrad, [k.tanhGradInto, 4, false]],
 ]);
 
+// The forwards' arithmetic on two numbers, by op number (checked against them like the rest).
+const SCALAR = new Map<number, Direct>([
+  [0, (args) => (args[0] as number) + (args[1] as number)],
+  [1, (args) => (args[0] as number) - (args[1] as number)],
+  [2, (args) => (args[0] as number) * (args[1] as number)],
+  [3, (args) => (args[0] as number) / (args[1] as number)],
+  [4, (args) => (args[1] as number) * (1 - (args[0] as number) * (args[0] as number))],
+]);
+
 // Keep in step with gemmWork in lib/_wasm.ts ($MC and $KC in the .wat): gemm's workspace.
 const gemmWork = (n: number) => 64 * 256 + 256 * (n + 7) + 16;
 
@@ -62,8 +71,8 @@ export function directFor(
   const [a, b] = args;
   const entry = BINARY.get(primitive);
   if (entry !== undefined) {
-    if (typeof a === "number" && typeof b === "number") return undefined;
     const [binary, op, commutative] = entry;
+    if (typeof a === "number" && typeof b === "number") return SCALAR.get(op);
     const [ar, ac] = typeof a === "number" ? [1, 1] : [a.rows, a.cols];
     const [br, bc] = typeof b === "number" ? [1, 1] : [b.rows, b.cols];
     const wasm = binaryInWasm(
