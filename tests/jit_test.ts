@@ -352,3 +352,12 @@ Deno.test("direct kernel calls give the eager bits for every binary op and broad
     }
   }
 });
+
+Deno.test("a constant result (a zero gradient) is a fresh matrix each call", () => {
+  const f = jit(grad((_x: Tensor, y: Tensor) => sum(y), 0)); // x does not reach the result
+  const x = Matrix.from([[1, 2]]), y = Matrix.from([[3]]);
+  const g = withScratch(() => f(x, y)) as Matrix;
+  g.data[0] = 99;
+  assert.deepEqual((withScratch(() => f(x, y)) as Matrix).toArray(), [[0, 0]]);
+  assert.deepEqual((f(x, y) as Matrix).toArray(), [[0, 0]]);
+});

@@ -1,15 +1,20 @@
 // A jit plan: a recorded tape compiled into a flat program of primitive applications over
 // preallocated buffers, run by a small interpreter with no boxes, tape or closures per call.
 //
-// Buffers. Each step runs its primitive's own forward, unchanged, so the plan gives the eager
-// path's bits and works for any primitive. What a forward allocates through `alloc`
-// (lib/_arena.ts) is learnt once, at compile time, and laid out in one region; on every call
-// the arena hands the same matrices back in the same order (`beginReplay`). Inside
-// `withScratch` the region is taken from the scope's scratch memory (the WASM kernels' own
-// memory, so they work in place), and the results follow the scratch lifetime: valid until the
-// next outermost `withScratch` call. Outside a scope the plan uses buffers of its own and
-// returns copies. A forward that makes memory another way (`new Matrix`) still works: its
-// result is kept per call, allocation included.
+// Steps. The common primitives (lib/autograd/_direct.ts) run as direct kernel calls with their
+// shapes worked out at compile time, each checked then to give its forward's bits; any other
+// primitive runs its own forward, unchanged, so every primitive works under jit, new ones
+// included, with the eager path's bits.
+//
+// Buffers. What each forward allocates through `alloc` (lib/_arena.ts) is learnt once, at
+// compile time, and laid out in one region, followed by room for copies of the inputs and of
+// the constant matrices; on every call the arena hands a forward the same matrices back in the
+// same order (`beginReplay`), and a direct call writes into them. Inside `withScratch` the
+// region is taken from the scope's scratch memory, which is the WASM kernels' own memory: with
+// the inputs and constants copied in, every kernel finds its operands in place. The results
+// then follow the scratch lifetime: valid until the next outermost `withScratch` call. Outside
+// a scope the plan uses buffers of its own and returns copies. A forward that makes memory
+// another way (`new Matrix`) still works: its result is kept per call, allocation included.
 
 import { Matrix } from "../matrix.ts";
 import { beginReplay, endReplay, recordAllocs, scratchHeap, takeScratch } from "../_arena.ts";
@@ -17,7 +22,7 @@ import { even } from "../_wasm.ts";
 import { type Node, type Primitive, type Tensor, Traced, type Value } from "./tracer.ts";
 import { type Direct, directFor } from "./_direct.ts";
 
-/** One primitive application: `vals[out] = primitive.forward(args, params)`. */
+/** One primitive application: `vals[out] = direct(args) ?? primitive.forward(args, params)`. */
 class Step {
   constructor(
     // deno-lint-ignore no-explicit-any
@@ -140,8 +145,12 @@ export class Plan {
     const outs = this.#outputs, result: Value[] = new Array(outs.length);
     for (let i = 0; i < outs.length; i++) {
       const o = outs[i];
-      const v = "slot" in o ? (o.slot < inputs.length ? inputs[o.slot] : vals[o.slot]) : o.constant;
-      result[i] = scratch || typeof v === "number" ? v : new Matrix(v.rows, v.cols, v.data.slice());
+      const slot = "slot" in o;
+      const v = slot ? (o.slot < inputs.length ? inputs[o.slot] : vals[o.slot]) : o.constant;
+      // Copies outside scratch memory, and of constants always (a caller may change them).
+      result[i] = typeof v === "number" || (scratch && slot)
+        ? v
+        : new Matrix(v.rows, v.cols, v.data.slice());
     }
     // Drop references to the caller's inputs and results so they can be collected.
     for (let i = 0; i < vals.length; i++) vals[i] = 0;
