@@ -361,3 +361,12 @@ Deno.test("a constant result (a zero gradient) is a fresh matrix each call", () 
   assert.deepEqual((withScratch(() => f(x, y)) as Matrix).toArray(), [[0, 0]]);
   assert.deepEqual((f(x, y) as Matrix).toArray(), [[0, 0]]);
 });
+
+Deno.test("a jitted function keeps at most MAX_PLANS plans, dropping the oldest", () => {
+  const f = jit((x: Tensor) => sum(tanh(x)));
+  for (let n = 1; n <= MAX_PLANS + 1; n++) f(Matrix.zeros(1, n));
+  assert.deepEqual([f.cache.misses, f.cache.plans], [MAX_PLANS + 1, MAX_PLANS]);
+  f(Matrix.zeros(1, MAX_PLANS + 1)); // the newest is kept
+  f(Matrix.zeros(1, 1)); // the oldest was dropped
+  assert.deepEqual([f.cache.hits, f.cache.misses], [1, MAX_PLANS + 2]);
+});
