@@ -11,6 +11,7 @@ import {
   jit,
   matmul,
   Matrix,
+  MAX_PLANS,
   mseLoss,
   mul,
   neg,
