@@ -247,27 +247,16 @@ function runStep(step: Step, vals: Value[], views: Matrix[]): Value {
   return step.primitive.forward(args, step.params);
 }
 
-/** Whether `direct` computes what the forward did (`result`, allocating `made`), bit for bit. */
-function agrees(
-  direct: Direct,
-  args: Value[],
-  result: Value,
-  made: Matrix[],
-  firstAlloc: number,
-): boolean {
+/** Whether `direct` computes `expected` (the traced output) from `args`, bit for bit. */
+function agrees(direct: Direct, args: Value[], expected: Value, firstAlloc: number): boolean {
   const views: Matrix[] = [];
-  if (typeof result === "number") {
-    if (made.length !== 0) return false;
-  } else {
-    if (made.length !== 1 || result !== made[0]) return false;
-    views[firstAlloc] = new Matrix(result.rows, result.cols);
-  }
+  if (typeof expected !== "number") views[firstAlloc] = new Matrix(expected.rows, expected.cols);
   const got = direct(args.slice(), views);
-  if (typeof result === "number" || typeof got === "number") return Object.is(got, result);
-  if (got.rows !== result.rows || got.cols !== result.cols) return false;
+  if (typeof expected === "number" || typeof got === "number") return Object.is(got, expected);
+  if (got.rows !== expected.rows || got.cols !== expected.cols) return false;
   // Bit patterns as 32-bit halves (BigInt elements would cost ~100x more).
   const halves = (d: Float64Array) => new Uint32Array(d.buffer, d.byteOffset, 2 * d.length);
-  const x = halves(got.data), y = halves(result.data);
+  const x = halves(got.data), y = halves(expected.data);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
@@ -319,13 +308,17 @@ export function compilePlan(
     const slots = Int32Array.from(node.parents, (p) => p === undefined ? -1 : slotOf.get(p)!);
     // The forward on the traced values, to record its allocations (in fresh memory).
     const traced = node.args.map((a, i) => node.parents[i] === undefined ? args[i] : a as Value);
-    const made: Matrix[] = [];
-    const result = recordAllocs(made, () => node.primitive!.forward(traced, node.params));
-    const firstAlloc = shapes.length;
-    for (const m of made) shapes.push([m.rows, m.cols]);
+    // A direct call must reproduce the traced output's bits; it needs one buffer (none for a
+    // number). Otherwise the forward runs once more here, to record what it allocates.
+    const firstAlloc = shapes.length, out = node.out as Value;
     let direct = directFor(node.primitive, node.params, traced, firstAlloc);
-    if (direct !== undefined && !agrees(direct, traced, result, made, firstAlloc)) {
+    if (direct !== undefined && agrees(direct, traced, out, firstAlloc)) {
+      if (typeof out !== "number") shapes.push([out.rows, out.cols]);
+    } else {
       direct = undefined;
+      const made: Matrix[] = [];
+      recordAllocs(made, () => node.primitive!.forward(traced, node.params));
+      for (const m of made) shapes.push([m.rows, m.cols]);
     }
     slotOf.set(node, next);
     steps.push(new Step(node.primitive, node.params, args, slots, next++, firstAlloc, direct));
