@@ -60,6 +60,8 @@ export {
   where,
 } from "./lib/autograd/ops.ts";
 export { type Grad, grad, jvp, type Tree, valueAndGrad, vjp } from "./lib/autograd/transforms.ts";
+export { jit, type JitCache, type Jitted, MAX_PLANS } from "./lib/autograd/jit.ts";
+export { type PlanSize } from "./lib/autograd/_plan.ts";
 export { toDot } from "./lib/autograd/graph.ts";
 export { createRng, type Rng, type RngState, sampleWithoutReplacement } from "./lib/random.ts";
 export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";

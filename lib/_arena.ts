@@ -40,13 +40,18 @@ function begin(): void {
 
 /** Storage for `n` doubles from the scratch memory, or undefined when it is full. */
 function take(n: number): Float64Array | undefined {
+  const at = takeAt(n);
+  if (at < 0) return undefined;
+  return (resident === undefined ? fallback : resident.heap).subarray(at, at + n);
+}
+
+/** The offset in doubles of `n` doubles of scratch memory, or -1 when it is full. */
+function takeAt(n: number): number {
   const size = even(n);
   wanted += size;
-  if (used + size > cap) return undefined;
-  const heap = resident === undefined ? fallback : resident.heap;
-  const view = heap.subarray(used, used + n);
+  if (used + size > cap) return -1;
   used += size;
-  return view;
+  return used - size;
 }
 
 /**
@@ -61,7 +66,72 @@ function take(n: number): Float64Array | undefined {
  * ```
  */
 export function alloc(rows: number, cols: number): Matrix {
-  return new Matrix(rows, cols, depth > 0 ? take(rows * cols) : undefined);
+  if (replay !== undefined) return replayed(rows, cols);
+  const m = new Matrix(
+    rows,
+    cols,
+    depth > 0 && recorded === undefined ? take(rows * cols) : undefined,
+  );
+  recorded?.push(m);
+  return m;
+}
+
+// A jit plan (lib/autograd/_plan.ts) runs primitives' forwards unchanged: it records the
+// matrices each forward allocates once, lays them out in its own buffers, then hands the
+// same matrices back, in the same order, on every call.
+let recorded: Matrix[] | undefined;
+let replay: readonly Matrix[] | undefined, next = 0;
+
+function replayed(rows: number, cols: number): Matrix {
+  const m = replay![next++];
+  if (m === undefined || m.rows !== rows || m.cols !== cols) {
+    throw new Error(`jit: a primitive allocated ${rows}x${cols} out of the order it was traced in`);
+  }
+  return m;
+}
+
+/**
+ * @internal Records every matrix `alloc` makes during `f` (fresh memory, never scratch) into
+ * `into`, for a jit plan to learn what each primitive's forward allocates.
+ */
+export function recordAllocs<T>(into: Matrix[], f: () => T): T {
+  const [outerRecorded, outerReplay] = [recorded, replay];
+  recorded = into;
+  replay = undefined;
+  try {
+    return f();
+  } finally {
+    [recorded, replay] = [outerRecorded, outerReplay];
+  }
+}
+
+/**
+ * @internal Makes `alloc` return `matrices` in order from index `from` (a jit plan's
+ * preallocated buffers) until
+ * {@linkcode endReplay}; calls do not nest.
+ */
+export function beginReplay(matrices: readonly Matrix[], from = 0): void {
+  replay = matrices;
+  next = from;
+}
+
+/** @internal Ends {@linkcode beginReplay}. */
+export function endReplay(): void {
+  replay = undefined;
+}
+
+/**
+ * @internal Inside {@linkcode withScratch}: the offset in doubles, in {@linkcode scratchHeap},
+ * of `n` doubles of scratch memory for the current scope (a jit plan's buffers), or -1 when
+ * outside a scope or the memory is full this time (it grows for the next scope).
+ */
+export function takeScratch(n: number): number {
+  return depth === 0 ? -1 : takeAt(n);
+}
+
+/** @internal The memory {@linkcode takeScratch} offsets point into (it changes as it grows). */
+export function scratchHeap(): Float64Array {
+  return resident === undefined ? fallback : resident.heap;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Runs a training step (the seed config 8-25-10-2 with batch 100, or the large 8-256-256-2 with
 // batch 1000) many times for profiling, or summarises a V8 CPU profile by file. Profile, then
 // summarise:
-//   deno run --cpu-prof --cpu-prof-dir=/tmp/prof scripts/profile_step.ts --steps 100000
+//   deno run --cpu-prof --cpu-prof-dir=/tmp/prof scripts/profile_step.ts --steps 100000 [--eager]
 //   deno run --allow-read=/tmp/prof scripts/profile_step.ts --summary /tmp/prof/<file>.cpuprofile
 
 import { parseArgs } from "node:util";
@@ -9,6 +9,7 @@ import { basename } from "node:path";
 import { Matrix } from "../lib/matrix.ts";
 import { withScratch } from "../lib/autograd/ops.ts";
 import { valueAndGrad } from "../lib/autograd/transforms.ts";
+import { jit } from "../lib/autograd/jit.ts";
 import { initMLP, mseLoss } from "../lib/nn/mlp.ts";
 import { createRng } from "../lib/random.ts";
 
@@ -17,15 +18,18 @@ const CONFIGS = {
   large: { sizes: [8, 256, 256, 2], batch: 1000 },
 };
 
-/** Microseconds per step (forward, backward, SGD) over `steps`, as train() runs it. */
-function runSteps(config: keyof typeof CONFIGS, steps: number): number {
+/**
+ * Microseconds per step (forward, backward, SGD) over `steps`, as train() runs it: jitted, or
+ * eager with `eager`.
+ */
+function runSteps(config: keyof typeof CONFIGS, steps: number, eager: boolean): number {
   const { sizes, batch } = CONFIGS[config];
   const rng = createRng(0);
   const params = initMLP(sizes, rng);
   const X = Matrix.zeros(batch, 8), Y = Matrix.zeros(batch, 2);
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
   for (let i = 0; i < batch; i++) Y.data[2 * i + rng.randint(2)] = 1;
-  const lossAndGrad = valueAndGrad(mseLoss);
+  const lossAndGrad = eager ? valueAndGrad(mseLoss) : jit(valueAndGrad(mseLoss));
   const start = performance.now();
   for (let s = 0; s < steps; s++) {
     withScratch(() => {
@@ -66,6 +70,7 @@ if (import.meta.main) {
       config: { type: "string", default: "seed" },
       steps: { type: "string", default: "20000" },
       summary: { type: "string" },
+      eager: { type: "boolean", default: false },
     },
   });
   if (values.summary !== undefined) {
@@ -84,7 +89,8 @@ if (import.meta.main) {
       console.error(`--config must be seed or large, got ${config}`);
       Deno.exit(2);
     }
-    const us = runSteps(config, steps);
-    console.log(`${us.toFixed(1)} µs per ${config} step over ${steps} steps`);
+    const us = runSteps(config, steps, values.eager);
+    const how = values.eager ? "eager" : "jit";
+    console.log(`${us.toFixed(1)} µs per ${config} step (${how}) over ${steps} steps`);
   }
 }

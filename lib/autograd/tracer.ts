@@ -29,12 +29,16 @@ let traceCount = 0;
 /** One transform in progress; nested transforms have increasing ids. */
 export class Trace {
   readonly id: number = ++traceCount;
-  /** Reverse mode records every node in creation order, which is a topological order. */
+  /**
+   * Reverse mode (and `jit`, which records the same way) keeps every node in creation order,
+   * which is a topological order.
+   */
   readonly tape: Node[] = [];
   /** Set once the traced function has returned: its boxes must not reach an op again. */
   finished = false;
   constructor(
-    readonly mode: "reverse" | "forward",
+    /** "jit" records like "reverse", for lib/autograd/jit.ts to compile into a plan. */
+    readonly mode: "reverse" | "forward" | "jit",
     /** The transform's name, for messages. */
     readonly transform: string,
   ) {}
@@ -105,6 +109,43 @@ export class Traced {
   toString(): string {
     return `Traced(${String(this.value)})`;
   }
+
+  /**
+   * Refuses to become a JS number: arithmetic or a comparison on a traced value (`x > 0`,
+   * `x * 2`) would silently drop its derivative, and under `jit` would bake one trace's
+   * branch into the plan. A `TypeError` says what to do instead; string conversion still
+   * works. (`if (x)` cannot be caught: every object is truthy in JS.)
+   *
+   * @example
+   * ```ts
+   * import { grad, type Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * assert.throws(() => grad((x: Tensor) => (x as unknown as number) > 0 ? x : 0)(1), TypeError);
+   * ```
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === "string") return this.toString();
+    throw coercionError(this);
+  }
+}
+
+/** The TypeError for a traced value used as a JS number or boolean, naming the transform. */
+function coercionError(box: Traced): TypeError {
+  let t: Tensor = box, jitted = false;
+  while (t instanceof Traced) (jitted ||= t.trace.mode === "jit", t = t.value);
+  if (jitted) {
+    return new TypeError(
+      "jit: a traced value was used as a JS number or boolean (in arithmetic or a comparison); " +
+        "jit traces the function once per input shapes, so traced values cannot steer JS " +
+        "control flow: compute with the ops (add, mul, ...), pass the decision as a plain " +
+        "argument to a function that is not jitted, or call the function without jit",
+    );
+  }
+  return new TypeError(
+    `${box.trace.transform}: a traced value was used as a JS number or boolean (in arithmetic ` +
+      "or a comparison), which would lose its derivative; compute with the ops (add, mul, " +
+      "...) instead",
+  );
 }
 
 /** The shape of a tensor: `[rows, cols]` for a matrix, `undefined` for a number. */
@@ -200,7 +241,7 @@ export function apply<P>(primitive: Primitive<P>, args: Tensor[], params: P): Te
     inner[i] = box === undefined ? a : box.value;
   }
   const out = apply(primitive, inner, params);
-  if (top.mode === "reverse") {
+  if (top.mode !== "forward") {
     const parents: (Node | undefined)[] = new Array(n);
     for (let i = 0; i < n; i++) parents[i] = boxes[i]?.node;
     return new Traced(out, top, new Node(top, primitive, inner, out, params, parents));

@@ -3,6 +3,7 @@
 import { Matrix } from "../matrix.ts";
 import type { Tensor } from "../autograd/tracer.ts";
 import { valueAndGrad } from "../autograd/transforms.ts";
+import { jit } from "../autograd/jit.ts";
 import { withScratch } from "../autograd/ops.ts";
 import {
   type Buffers,
@@ -22,6 +23,20 @@ import { forEachLeaf } from "./_params.ts";
 export type LossFn = (params: any, X: Tensor, Y: Tensor) => Tensor;
 
 type LossAndGrad = (params: unknown, X: Matrix, Y: Matrix) => [Tensor, unknown];
+
+// Whether new shard runners use the jitted step (for A/B benchmarks of this thread's runner;
+// workers always do).
+let useJit = true;
+
+/**
+ * @internal Makes shard runners created afterwards on this thread use the eager step
+ * (`false`) or the jitted one (`true`, the default); returns the previous setting.
+ */
+export function setShardJit(on: boolean): boolean {
+  const previous = useJit;
+  useJit = on;
+  return previous;
+}
 
 /**
  * The fixed binary reduction tree over `shards` leaves: node `[lo, hi)` is the sum of
@@ -64,7 +79,10 @@ export class ShardRunner {
   readonly #buffers: Buffers;
   readonly #index: number;
   #params: unknown;
-  readonly #valueAndGrad: LossAndGrad;
+  #valueAndGrad: LossAndGrad;
+  readonly #eager: LossAndGrad;
+  /** Why this runner computes eagerly, if it does: jit off, or the loss could not be jitted. */
+  eagerReason: string | undefined;
   readonly #where: string;
   readonly #tree: ReductionTree;
   readonly #offsets: Int32Array;
@@ -77,7 +95,15 @@ export class ShardRunner {
     this.#buffers = buffers;
     this.#index = index;
     this.#params = viewParams(buffers.params, buffers.layout);
-    this.#valueAndGrad = valueAndGrad(loss) as unknown as LossAndGrad;
+    // The jitted step gives the eager bits (lib/autograd/jit.ts) with no tape or boxes per
+    // step; a loss that cannot be jitted (it branches on a traced value) falls back to eager.
+    this.#eager = valueAndGrad(loss) as unknown as LossAndGrad;
+    this.eagerReason = !useJit
+      ? "jit is off"
+      : eagerLosses.has(loss)
+      ? "the loss module exports jit = false"
+      : undefined;
+    this.#valueAndGrad = this.eagerReason === undefined ? jit(this.#eager) : this.#eager;
     this.#where = where;
     this.#tree = buildReductionTree(buffers.shards);
     const { shapes, skeleton } = buffers.layout;
@@ -145,10 +171,22 @@ export class ShardRunner {
     const w = rows / b.indices.length; // this shard's share of the batch mean
     // The step's intermediates live in reused scratch memory: copy the results out at once.
     withScratch(() => {
-      const [value, grads] = this.#valueAndGrad(this.params, Xk, Yk);
+      const [value, grads] = this.#lossAndGrad(this.params, Xk, Yk);
       b.losses[k] = w * scalarOf(value, this.#where);
       this.#writeSlab(k, grads, w);
     });
+  }
+
+  /** The jitted step, or the eager one from the first time jit fails (the reason is kept). */
+  #lossAndGrad(params: unknown, X: Matrix, Y: Matrix): [Tensor, unknown] {
+    if (this.eagerReason !== undefined) return this.#eager(params, X, Y);
+    try {
+      return this.#valueAndGrad(params, X, Y);
+    } catch (e) {
+      this.eagerReason = `the loss cannot be jitted: ${describeError(e)}`;
+      this.#valueAndGrad = this.#eager;
+      return this.#eager(params, X, Y); // a loss that fails eagerly too throws from here
+    }
   }
 
   #writeSlab(k: number, grads: unknown, w: number): void {
@@ -200,9 +238,15 @@ export function batchLoss(buffers: Buffers): number {
   return loss;
 }
 
-/** Imports a loss module by URL and returns its `loss` export. */
+// Losses from modules that export `jit = false`: their JS must run on every step.
+const eagerLosses = new WeakSet<LossFn>();
+
+/**
+ * Imports a loss module by URL and returns its `loss` export. A module that exports
+ * `jit = false` is run eagerly, its JS called on every step (jitted, it runs once per shape).
+ */
 export async function importLoss(url: string): Promise<LossFn> {
-  let mod: { loss?: unknown };
+  let mod: { loss?: unknown; jit?: unknown };
   try {
     mod = await import(url);
   } catch (e) {
@@ -211,5 +255,6 @@ export async function importLoss(url: string): Promise<LossFn> {
   if (typeof mod.loss !== "function") {
     throw new TypeError(`train: the loss module ${url} does not export a function named "loss"`);
   }
+  if (mod.jit === false) eagerLosses.add(mod.loss as LossFn);
   return mod.loss as LossFn;
 }

@@ -6,7 +6,9 @@ import type { Tensor } from "../autograd/tracer.ts";
 /**
  * The loss `train` uses when no `loss` module is given: {@linkcode mseLoss}. A custom loss
  * module has the same shape: it exports `loss(params, X, Y)` returning a scalar tensor, and
- * both the main thread and the workers import it by URL.
+ * both the main thread and the workers import it by URL. The trainer jits the loss's value
+ * and gradient (`jit(valueAndGrad(loss))`): the loss's JS runs once per batch shape, so it
+ * must not branch on traced values; a module that exports `jit = false` runs eagerly.
  *
  * @example
  * ```ts
