@@ -1,16 +1,16 @@
 // jit against the eager path: the seed and large training steps as train() runs them (bench
 // rows), and, run as a script, the default training run in fresh processes (warm-up included).
 //
-//   deno bench --no-prompt --allow-read tests/jit_bench.ts     # the steady steps
-//   deno run -A tests/jit_bench.ts [--runs 5] [--data FILE]     # fresh train runs, A/B
+//   deno task bench tests/bench/jit_bench.ts     # the steady steps
+//   deno run -A --config tests/bench/deno.json tests/bench/jit_bench.ts [--runs 5] [--data FILE]     # fresh train runs, A/B
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { jit, Matrix, valueAndGrad } from "../mod.ts";
-import { withScratch } from "../lib/_arena.ts";
-import { initMLP, mseLoss } from "../lib/nn/mlp.ts";
-import { createRng } from "../lib/random.ts";
-import { setShardJit } from "../lib/train/_shard.ts";
+import { jit, Matrix, valueAndGrad } from "../../mod.ts";
+import { withScratch } from "../../lib/_arena.ts";
+import { initMLP, mseLoss } from "../../lib/nn/mlp.ts";
+import { createRng } from "../../lib/random.ts";
+import { setShardJit } from "../../lib/train/_shard.ts";
 
 const CONFIGS = {
   seed: { sizes: [8, 25, 10, 2], batch: 100 },
@@ -66,7 +66,7 @@ const fmt = (a: number[]) => `${median(a).toFixed(1)} (fastest ${Math.min(...a).
 /** Child: the CLI's default run with jit on or off, as `deno task train` runs it. */
 async function child(mode: string, args: string[]): Promise<number> {
   setShardJit(mode === "jit");
-  const { runTrain } = await import("../scripts/train.ts");
+  const { runTrain } = await import("../../scripts/train.ts");
   return await runTrain(args);
 }
 
@@ -129,7 +129,7 @@ if (import.meta.main) {
       runs: { type: "string", default: "5" },
       data: {
         type: "string",
-        default: new URL("../../shared/data/pulsars_tuned.csv", import.meta.url).pathname,
+        default: new URL("../../../shared/data/pulsars_tuned.csv", import.meta.url).pathname,
       },
       child: { type: "string" },
       out: { type: "string" },
