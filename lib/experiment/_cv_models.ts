@@ -4,19 +4,16 @@ import { Matrix, type SharedMatrixHandle } from "../matrix.ts";
 import { createRng, type Rng } from "../random.ts";
 import {
   add,
-  exp,
-  log,
   matmul,
-  mean,
   mul,
-  pow,
+  sigmoid,
   square,
-  stopGradient,
   sum,
   tanh,
   transpose,
   withScratch,
 } from "../autograd/ops.ts";
+import { sigmoidCrossEntropy, softmaxCrossEntropy } from "../nn/losses.ts";
 import type { Tensor } from "../autograd/tracer.ts";
 import { valueAndGrad } from "../autograd/transforms.ts";
 import { adam, adamw, applyUpdates, sgd } from "../optim/optimizers.ts";
@@ -217,19 +214,6 @@ function fitNotebook(Xtrain: Matrix, ytrain: Int32Array, Xtest: Matrix, seed: nu
   return { scores, predicted, threshold: null, training: { steps, lastBatchLoss: loss } };
 }
 
-// TODO(issue 14): switch to the library's softplus / sigmoidCrossEntropy when they land in
-// mod.ts; until then this is softplus written from the existing ops.
-/**
- * `log(1 + exp(x))` element-wise without overflow: with `c = max(x, 0)` held constant (so the
- * gradient is that of the plain formula), `c + log(exp(x − c) + exp(−c))` exponentiates
- * only numbers ≤ 0. `max(x, 0) = (x + √x²)/2` is computed on the stopped value.
- */
-function softplus(x: Tensor): Tensor {
-  const s = stopGradient(x);
-  const c = mul(0.5, add(s, pow(square(s), 0.5)));
-  return add(c, log(add(exp(add(x, mul(-1, c))), exp(mul(-1, c)))));
-}
-
 /** The practitioner's network: tanh hidden layers, a linear output of two logits (2 × n). */
 function logits(params: readonly Tensor[], X: Tensor): Tensor {
   let h = transpose(X);
@@ -243,34 +227,26 @@ function logits(params: readonly Tensor[], X: Tensor): Tensor {
 const MARGIN = Matrix.from([[-1, 1]]);
 
 /**
- * Two-class softmax cross-entropy from the logits: with `d = z₁ − z₀` and `s = ±1` the sign
- * of the class, `−log softmax(z)_y = log(1 + exp(−s·d)) = softplus(−s·d)`. `signs` is the
- * 1 × n row of −s.
+ * The weighted softmax cross-entropy of the network's two logits (the library's
+ * `softmaxCrossEntropy`, samples as rows): `targets` is n × 2 one-hot, `weights` n × 1.
  */
 function crossEntropy(
   params: readonly Tensor[],
   X: Tensor,
-  signs: Tensor,
+  targets: Tensor,
   weights: Tensor,
 ): Tensor {
-  return mean(mul(weights, softplus(mul(signs, matmul(MARGIN, logits(params, X))))));
+  return softmaxCrossEntropy(transpose(logits(params, X)), targets, { weights });
 }
 
-/** P(class 1) per row: the logistic function of the logit difference, computed stably. */
+/** P(class 1) per row: softmax of two logits is the sigmoid of their difference. */
 function probabilities(params: readonly Matrix[], X: Matrix): Float64Array {
-  const d = matmul(MARGIN, logits(params, X)) as Matrix;
-  return d.data.map(sigmoid);
+  return (sigmoid(matmul(MARGIN, logits(params, X))) as Matrix).data;
 }
 
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
-
-/** The 1 × n row of −(2y − 1) for labels `y`. */
-function negSigns(y: ArrayLike<number>): Matrix {
-  const m = Matrix.zeros(1, y.length);
-  for (let i = 0; i < y.length; i++) m.data[i] = y[i] === 1 ? -1 : 1;
-  return m;
+/** The labels as a 1 × n row of 0/1. */
+function labelRow(y: ArrayLike<number>): Matrix {
+  return Matrix.from([Array.from(y)]);
 }
 
 /** Mean cross-entropy of probabilities `p` against labels `y`, clamped away from log(0). */
@@ -376,7 +352,6 @@ export function trainPractitioner(
   const Xfit = takeRows(X, split.train), Xval = takeRows(X, split.test);
   const yfit = Int32Array.from(split.train, (i) => ytrain[i]);
   const yval = Int32Array.from(split.test, (i) => ytrain[i]);
-  const signs = negSigns(yfit);
 
   let params = initMLP(layers, rng);
   const opt = weightDecay > 0 ? adamw({ lr, weightDecay }) : adam({ lr });
@@ -392,15 +367,16 @@ export function trainPractitioner(
     for (let start = 0; start < order.length; start += batch) {
       const rows = order.subarray(start, Math.min(start + batch, order.length));
       const Xb = batchOf(Xfit, rows);
-      const Sb = Matrix.zeros(1, rows.length), Wb = Matrix.zeros(1, rows.length);
+      const Tb = Matrix.zeros(rows.length, 2), Wb = Matrix.zeros(rows.length, 1);
       for (let k = 0; k < rows.length; k++) {
-        Sb.data[k] = signs.data[rows[k]];
-        Wb.data[k] = signs.data[rows[k]] < 0 ? pulsarWeight : 1; // −s < 0: a pulsar
+        const y = yfit[rows[k]];
+        Tb.data[2 * k + y] = 1;
+        Wb.data[k] = y === 1 ? pulsarWeight : 1;
       }
       // The gradient lives in reused scratch memory; the update copies it out (ravel) and
       // the new parameters are fresh matrices, so nothing kept points into the scratch.
       withScratch(() => {
-        const [, grads] = lossAndGrad(params, Xb, Sb, Wb);
+        const [, grads] = lossAndGrad(params, Xb, Tb, Wb);
         let updates;
         [updates, state] = opt.update(grads, state, params);
         params = applyUpdates(params, updates);
@@ -457,13 +433,13 @@ function shuffle(a: Int32Array, rng: Rng): void {
 function fitLogistic(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, _seed: number): Fitted {
   const { tolerance, maxIterations } = MODEL_SETTINGS.logistic;
   const [X, Xtest] = standardized(Xraw, XtestRaw);
-  const signs = negSigns(ytrain); // 1 × n
+  const y = labelRow(ytrain); // 1 × n
   const n = X.rows;
   const Xt = transpose(X) as Matrix;
   // Mean log loss plus ½‖w‖²/n: scikit-learn's C = 1 objective divided by n.
   const objective = ([w, b]: Tensor[]) =>
     add(
-      mean(softplus(mul(signs, add(matmul(w, Xt), b)))),
+      sigmoidCrossEntropy(add(matmul(w, Xt), b), y),
       mul(0.5 / n, sum(square(w))),
     );
   const result = minimize(objective, [Matrix.zeros(1, X.cols), Matrix.zeros(1, 1)], {
@@ -472,7 +448,7 @@ function fitLogistic(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, _seed: 
   });
   const [w, b] = result.x as Matrix[];
   const z = add(matmul(w, transpose(Xtest)), b) as Matrix;
-  const scores = z.data.map(sigmoid);
+  const scores = (sigmoid(z) as Matrix).data;
   return {
     scores,
     predicted: thresholded(scores, 0.5),
