@@ -63,6 +63,7 @@ export const MODEL_SETTINGS = {
     weightDecay: 0,
     ema: 0.99,
     thresholdOn: "trainingFold" as "validation" | "trainingFold",
+    logFeatures: "none" as "none" | "all" | "skewed",
   },
   logistic: {
     description: "logistic regression on standardized features, L2 penalty ½‖w‖² on the summed " +
@@ -306,6 +307,7 @@ export const practitionerOverrides: Partial<
   > & {
     stopOn: "loss" | "auc";
     thresholdOn: "validation" | "trainingFold";
+    logFeatures: "none" | "all" | "skewed";
   }
 > = {};
 
@@ -319,6 +321,8 @@ export interface PractitionerModel {
   standardizer: Standardizer;
   /** Rows with P(class 1) at or above it are called class 1. */
   threshold: number;
+  /** Columns replaced by sign(x)·log(1 + |x|) before the standardizer (0-based). */
+  logColumns: number[];
   /** How training went. */
   training: Fitted["training"];
 }
@@ -341,13 +345,20 @@ export function trainPractitioner(
     weightDecay,
     ema,
     thresholdOn,
+    logFeatures,
   } = {
     ...MODEL_SETTINGS.practitioner,
     ...practitionerOverrides,
   };
   const rng = createRng(seed);
-  const standardizer = fitStandardizer(Xraw);
-  const X = standardize(Xraw, standardizer);
+  const logColumns = logFeatures === "none"
+    ? []
+    : logFeatures === "all"
+    ? Array.from({ length: Xraw.cols }, (_, j) => j)
+    : skewedColumns(Xraw);
+  const Xlog = signedLog(Xraw, logColumns);
+  const standardizer = fitStandardizer(Xlog);
+  const X = standardize(Xlog, standardizer);
   const split = stratifiedSplit(ytrain, validationFraction, rng);
   const Xfit = takeRows(X, split.train), Xval = takeRows(X, split.test);
   const yfit = Int32Array.from(split.train, (i) => ytrain[i]);
@@ -403,6 +414,7 @@ export function trainPractitioner(
     params: best.params,
     standardizer,
     threshold,
+    logColumns,
     training: {
       epochs: epoch,
       bestEpoch: best.epoch,
@@ -413,13 +425,48 @@ export function trainPractitioner(
 
 function fitPractitioner(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, seed: number): Fitted {
   const model = trainPractitioner(Xraw, ytrain, seed);
-  const scores = probabilities(model.params, standardize(XtestRaw, model.standardizer));
+  const Xtest = standardize(signedLog(XtestRaw, model.logColumns), model.standardizer);
+  const scores = probabilities(model.params, Xtest);
   return {
     scores,
     predicted: thresholded(scores, model.threshold),
     threshold: model.threshold,
     training: model.training,
   };
+}
+
+/**
+ * A copy of `X` with the columns `columns` replaced by sign(x)·log(1 + |x|) (`X` itself when
+ * there are none): tames the heavy tails of HTRU2's skewness and kurtosis features.
+ */
+export function signedLog(X: Matrix, columns: readonly number[]): Matrix {
+  if (columns.length === 0) return X;
+  const out = X.clone(), d = out.data, cols = X.cols;
+  for (let i = 0; i < X.rows; i++) {
+    for (const j of columns) {
+      const x = d[i * cols + j];
+      d[i * cols + j] = Math.sign(x) * Math.log1p(Math.abs(x));
+    }
+  }
+  return out;
+}
+
+/** The columns of `X` (training rows) whose sample skewness exceeds 1. */
+function skewedColumns(X: Matrix): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < X.cols; j++) {
+    let m = 0;
+    for (let i = 0; i < X.rows; i++) m += X.data[i * X.cols + j];
+    m /= X.rows;
+    let m2 = 0, m3 = 0;
+    for (let i = 0; i < X.rows; i++) {
+      const d = X.data[i * X.cols + j] - m;
+      m2 += d * d, m3 += d * d * d;
+    }
+    m2 /= X.rows, m3 /= X.rows;
+    if (m2 > 0 && m3 / m2 ** 1.5 > 1) out.push(j);
+  }
+  return out;
 }
 
 /** Shuffles `a` in place (Fisher–Yates). */
