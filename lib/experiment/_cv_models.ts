@@ -52,8 +52,9 @@ export const MODEL_SETTINGS = {
       "softmax cross-entropy with pulsar rows weighted 3×, Adam, shuffled epochs, weights " +
       "averaged over steps (exponential moving average, decay 0.99), early stopping on a " +
       "stratified validation split of the training fold (the epoch with the best validation " +
-      "ROC AUC, stopping after `patience` epochs without one); the decision threshold on " +
-      "P(pulsar) maximises F1 on the whole training fold",
+      "ROC AUC, stopping after `patience` epochs without one), then trained again from fresh " +
+      "weights on the whole training fold for that many epochs (refit); the decision " +
+      "threshold on P(pulsar) maximises F1 on the whole training fold",
     layers: [8, 25, 10, 2],
     lr: 0.003,
     batch: 100,
@@ -68,6 +69,7 @@ export const MODEL_SETTINGS = {
     logFeatures: "all" as "none" | "all" | "skewed",
     cosineEpochs: 0,
     cosineAlpha: 0.1,
+    refit: 1,
   },
   logistic: {
     description: "logistic regression on standardized features, L2 penalty ½‖w‖² on the summed " +
@@ -308,7 +310,8 @@ export const practitionerOverrides: Partial<
     | "weightDecay"
     | "ema"
     | "cosineEpochs"
-    | "cosineAlpha",
+    | "cosineAlpha"
+    | "refit",
     number
   > & {
     stopOn: "loss" | "auc";
@@ -354,6 +357,7 @@ export function trainPractitioner(
     logFeatures,
     cosineEpochs,
     cosineAlpha,
+    refit,
   } = {
     ...MODEL_SETTINGS.practitioner,
     ...practitionerOverrides,
@@ -372,52 +376,67 @@ export function trainPractitioner(
   const yfit = Int32Array.from(split.train, (i) => ytrain[i]);
   const yval = Int32Array.from(split.test, (i) => ytrain[i]);
 
-  let params = initMLP(layers, rng);
-  // With cosineEpochs > 0 the rate decays from lr to cosineAlpha·lr over that many epochs.
+  // One training run on rows (Xs, ys): `epoch(shuffle)` runs one epoch and returns the weights
+  // that get evaluated (an exponential moving average of them when ema > 0).
   const stepsPerEpoch = Math.ceil(split.train.length / batch);
-  const rate = cosineEpochs > 0
-    ? cosineDecay({ init: lr, decaySteps: cosineEpochs * stepsPerEpoch, alpha: cosineAlpha })
-    : lr;
-  const opt = weightDecay > 0 ? adamw({ lr: rate, weightDecay }) : adam({ lr: rate });
-  let state = opt.init(params);
-  const lossAndGrad = valueAndGrad(crossEntropy);
-  // An exponential moving average of the weights (when ema > 0) is what gets evaluated.
-  let average = params.map((p) => p.clone());
-  let best = { loss: Infinity, epoch: 0, params: average };
-  const order = Int32Array.from(split.train, (_, k) => k);
-  let epoch = 0;
-  for (; epoch < maxEpochs && epoch - best.epoch < patience; epoch++) {
-    shuffle(order, rng);
-    for (let start = 0; start < order.length; start += batch) {
-      const rows = order.subarray(start, Math.min(start + batch, order.length));
-      const Xb = batchOf(Xfit, rows);
-      const Tb = Matrix.zeros(rows.length, 2), Wb = Matrix.zeros(rows.length, 1);
-      for (let k = 0; k < rows.length; k++) {
-        const y = yfit[rows[k]];
-        Tb.data[2 * k + y] = 1;
-        Wb.data[k] = y === 1 ? pulsarWeight : 1;
-      }
-      // The gradient lives in reused scratch memory; the update copies it out (ravel) and
-      // the new parameters are fresh matrices, so nothing kept points into the scratch.
-      withScratch(() => {
-        const [, grads] = lossAndGrad(params, Xb, Tb, Wb);
-        let updates;
-        [updates, state] = opt.update(grads, state, params);
-        params = applyUpdates(params, updates);
-      });
-      if (ema > 0) {
-        for (let p = 0; p < params.length; p++) {
-          const a = average[p].data, x = params[p].data;
-          for (let i = 0; i < a.length; i++) a[i] = ema * a[i] + (1 - ema) * x[i];
+  const trainer = (Xs: Matrix, ys: Int32Array) => {
+    let params = initMLP(layers, rng);
+    // With cosineEpochs > 0 the rate decays from lr to cosineAlpha·lr over that many epochs.
+    const rate = cosineEpochs > 0
+      ? cosineDecay({ init: lr, decaySteps: cosineEpochs * stepsPerEpoch, alpha: cosineAlpha })
+      : lr;
+    const opt = weightDecay > 0 ? adamw({ lr: rate, weightDecay }) : adam({ lr: rate });
+    let state = opt.init(params);
+    const lossAndGrad = valueAndGrad(crossEntropy);
+    const average = params.map((p) => p.clone());
+    const order = Int32Array.from(ys, (_, k) => k);
+    return (): Matrix[] => {
+      shuffle(order, rng);
+      for (let start = 0; start < order.length; start += batch) {
+        const rows = order.subarray(start, Math.min(start + batch, order.length));
+        const Xb = batchOf(Xs, rows);
+        const Tb = Matrix.zeros(rows.length, 2), Wb = Matrix.zeros(rows.length, 1);
+        for (let k = 0; k < rows.length; k++) {
+          const y = ys[rows[k]];
+          Tb.data[2 * k + y] = 1;
+          Wb.data[k] = y === 1 ? pulsarWeight : 1;
+        }
+        // The gradient lives in reused scratch memory; the update copies it out (ravel) and
+        // the new parameters are fresh matrices, so nothing kept points into the scratch.
+        withScratch(() => {
+          const [, grads] = lossAndGrad(params, Xb, Tb, Wb);
+          let updates;
+          [updates, state] = opt.update(grads, state, params);
+          params = applyUpdates(params, updates);
+        });
+        if (ema > 0) {
+          for (let p = 0; p < params.length; p++) {
+            const a = average[p].data, x = params[p].data;
+            for (let i = 0; i < a.length; i++) a[i] = ema * a[i] + (1 - ema) * x[i];
+          }
         }
       }
-    }
-    if (ema === 0) average = params;
-    const valP = probabilities(average, Xval);
+      return ema > 0 ? average : params;
+    };
+  };
+  const epochOnFit = trainer(Xfit, yfit);
+  let best = { loss: Infinity, epoch: 0, params: [] as Matrix[] };
+  let epoch = 0;
+  for (; epoch < maxEpochs && (epoch === 0 || epoch - best.epoch < patience); epoch++) {
+    const evaluated = epochOnFit();
+    const valP = probabilities(evaluated, Xval);
     const valLoss = stopOn === "auc" ? -rocAuc(valP, yval) : logLoss(valP, yval);
     if (valLoss < best.loss) {
-      best = { loss: valLoss, epoch: epoch + 1, params: average.map((p) => p.clone()) };
+      best = { loss: valLoss, epoch: epoch + 1, params: evaluated.map((p) => p.clone()) };
     }
+  }
+  if (refit > 0) {
+    // Train again on every row of the training fold for refit × the best number of epochs.
+    const epochOnAll = trainer(X, ytrain);
+    let evaluated: Matrix[] = [];
+    const epochs = Math.max(1, Math.round(best.epoch * refit));
+    for (let e = 0; e < epochs; e++) evaluated = epochOnAll();
+    best = { ...best, params: evaluated.map((p) => p.clone()) };
   }
   const threshold = thresholdOn === "validation"
     ? bestF1Threshold(probabilities(best.params, Xval), yval)
