@@ -50,3 +50,30 @@ Deno.bench({
     if (bytes === 0) throw new Error("nothing written");
   },
 });
+
+// The practitioner's kind of model (deno task cv --save-model): every input log-transformed,
+// then scaled; a logits output read as a probability against a threshold.
+const practitioner = parseScoringModel(
+  `{"output": "logits", "threshold": 0.7, "logColumns": [0, 1, 2, 3, 4, 5, 6, 7],` +
+    serializeModel(sizes, initMLP(sizes, createRng(2)), {
+      mean: Array(8).fill(1),
+      std: Array(8).fill(2),
+    }).slice(1),
+);
+
+Deno.bench({
+  name: `predictCsv: ${ROWS} rows, practitioner model (log columns, logits, threshold)`,
+  ignore: !canWrite,
+  n: 5,
+  warmup: 1,
+  async fn() {
+    let bytes = 0;
+    await predictCsv(practitioner, path, {
+      write: (text) => {
+        bytes += encoder.encode(text).length;
+      },
+      header: false,
+    });
+    if (bytes === 0) throw new Error("nothing written");
+  },
+});
