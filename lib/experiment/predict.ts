@@ -95,7 +95,7 @@ export function parseScoringModel(text: string, source = "model text"): ScoringM
 export function serializeScoringModel(model: ScoringModel): string {
   const text = serializeModel(model.sizes, model.params, model.standardizer);
   const logColumns = model.logColumns?.length
-    ? `\n  "logColumns": ${JSON.stringify(model.logColumns)},`
+    ? `\n  "logColumns": [${model.logColumns.join(", ")}],`
     : "";
   return `{\n  "output": ${JSON.stringify(model.output)},\n  "threshold": ${model.threshold},` +
     logColumns + text.slice(1);
