@@ -65,7 +65,11 @@ export { type PlanSize } from "./lib/autograd/_plan.ts";
 export { toDot } from "./lib/autograd/graph.ts";
 export { createRng, type Rng, type RngState, sampleWithoutReplacement } from "./lib/random.ts";
 export { initMLP, type InitOptions, mlpForward, mseLoss } from "./lib/nn/mlp.ts";
-export { sigmoidCrossEntropy, softmaxCrossEntropy } from "./lib/nn/losses.ts";
+export {
+  type CrossEntropyOptions,
+  sigmoidCrossEntropy,
+  softmaxCrossEntropy,
+} from "./lib/nn/losses.ts";
 export {
   type ClassificationMetrics,
   classificationMetrics,

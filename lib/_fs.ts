@@ -112,6 +112,12 @@ export interface ReplaceOptions {
    * outputs in the same directory). Default true.
    */
   carry?: boolean;
+  /**
+   * Names never carried over even when this set does not include them: the writing tool's
+   * own optional files (e.g. a model a previous run was asked to save and this one was not),
+   * so that the set never mixes them with another run's. Default none.
+   */
+  drop?: readonly string[];
 }
 
 /**
@@ -210,7 +216,7 @@ class StoredOutputDir implements OutputDir {
 
   async replace(
     files: readonly (readonly [string, string | Uint8Array])[],
-    { link, carry = true }: ReplaceOptions = {},
+    { link, carry = true, drop = [] }: ReplaceOptions = {},
   ): Promise<string[]> {
     const linkPath = link === undefined ? this.abs : join(this.store, link);
     const current = await currentVersion(linkPath);
@@ -218,7 +224,7 @@ class StoredOutputDir implements OutputDir {
     const version = join(this.store, id);
     const legacy = newVersionId();
     try {
-      await this.writeVersion(version, files, carry ? current : null);
+      await this.writeVersion(version, files, carry ? current : null, drop);
     } catch (e) {
       throw explainFsError(e, this.label, "; the previous outputs there are unchanged");
     }
@@ -246,6 +252,7 @@ class StoredOutputDir implements OutputDir {
     version: string,
     files: readonly (readonly [string, string | Uint8Array])[],
     carryFrom: { dir: string } | null,
+    drop: readonly string[],
   ): Promise<void> {
     const staging = join(this.store, `.staging-${basename(version)}`);
     await Deno.mkdir(staging);
@@ -254,7 +261,9 @@ class StoredOutputDir implements OutputDir {
         const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
         await this.writeFile(join(staging, name), bytes);
       }
-      if (carryFrom) await carryOver(carryFrom.dir, staging, new Set(files.map(([n]) => n)));
+      if (carryFrom) {
+        await carryOver(carryFrom.dir, staging, new Set([...files.map(([n]) => n), ...drop]));
+      }
       await syncDir(staging);
       await Deno.rename(staging, version);
       await syncDir(this.store);

@@ -35,6 +35,14 @@ export function outputFiles(result: ExperimentResult): [name: string, text: stri
 export const TRAIN_FILES: readonly string[] = ["loss.svg", "model.json", "metrics.json"];
 /** The files `seeds` writes. */
 export const SEEDS_FILES: readonly string[] = ["seeds.md", "seeds.json"];
+/** The files `cv` writes; practitioner_model.json only with `--save-model`. */
+export const CV_FILES: readonly string[] = [
+  "roc.svg",
+  "pr.svg",
+  "cv.md",
+  "cv.json",
+  "practitioner_model.json",
+];
 
 /** Options for {@linkcode openOutputs}. */
 export interface OpenOutputsOptions {
@@ -45,7 +53,7 @@ export interface OpenOutputsOptions {
 /**
  * Opens `--out` before a run's work: checks it can be written, takes its lock and cleans up
  * after killed runs (see {@linkcode openOutputDir}). A plain directory holding only the
- * outputs of train and seeds (an older release's results/) is adopted as the first version.
+ * outputs of train, seeds and cv (an older release's results/) is adopted as the first version.
  *
  * @throws {OutputDirError} Naming `--out` and the cause.
  *
@@ -65,7 +73,7 @@ export async function openOutputs(
   options: OpenOutputsOptions = {},
 ): Promise<OutputDir> {
   return await openOutputDir(path, {
-    adopt: [...TRAIN_FILES, ...SEEDS_FILES],
+    adopt: [...TRAIN_FILES, ...SEEDS_FILES, ...CV_FILES],
     label: `--out ${path}`,
     writeFile: options.writeFile,
   });

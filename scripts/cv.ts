@@ -1,7 +1,7 @@
 // CLI: cross-validate the pulsar models; write cv.json, cv.md, roc.svg and pr.svg.
 // Flags become a CvConfig; lib/experiment/cv.ts runs it; this file prints and writes.
 
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { DataError, loadLabeledCsv } from "../lib/data/csv.ts";
 import { serializeScoringModel } from "../lib/experiment/predict.ts";
 import { PULSAR_COLUMNS } from "../lib/data/htru2.ts";
@@ -14,9 +14,9 @@ import {
   type ModelName,
   trainPractitionerModel,
 } from "../lib/experiment/cv.ts";
-import { exists, writeFileAtomic } from "../lib/_fs.ts";
+import { exists, type OutputDir, OutputDirError, type WriteFile } from "../lib/_fs.ts";
 import { parseFlags, parseIntegerFlag, parseWorkersFlag, UsageError } from "./_flags.ts";
-import { formatJson } from "./_outputs.ts";
+import { CV_FILES, formatJson, openOutputs } from "./_outputs.ts";
 import { renderCurvesSvg } from "./_curves_svg.ts";
 
 const USAGE = `Usage: deno task cv [options]
@@ -41,7 +41,9 @@ Options:
   --save-model       also train the practitioner network on every row and write it to
                      practitioner_model.json, for deno task predict (scores are
                      probabilities of a pulsar)
-  --out DIR          output directory (default results/)
+  --out DIR          output directory (default results/), shared with train and seeds:
+                     a run replaces its own files there as one unit and keeps theirs. It
+                     is locked while a run uses it (see train --help on DIR.d/)
   -h, --help         show this help`;
 
 const FLAGS = {
@@ -175,62 +177,105 @@ export function cvFiles(result: CvResult): [name: string, text: string][] {
   ];
 }
 
-async function main(args: string[]): Promise<number> {
+/** Where {@linkcode runCv} prints. */
+export interface CvIO {
+  /** A line of normal output (stdout). */
+  log(line: string): void;
+  /** A line of error output (stderr). */
+  error(line: string): void;
+  /** Redraws the progress line in place; absent when output is not a terminal. */
+  progress?: (text: string) => void;
+}
+
+const encoder = new TextEncoder();
+const consoleIO: CvIO = {
+  log: (line) => console.log(line),
+  error: (line) => console.error(line),
+  progress: Deno.stderr.isTerminal()
+    ? (text) => Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${text}`))
+    : undefined,
+};
+
+/** Options for {@linkcode runCv}. */
+export interface RunCvOptions {
+  /** Writes each output file; inject a failing one to test. Default: write and fsync. */
+  writeFile?: WriteFile;
+}
+
+/**
+ * The whole CLI: parses `args`, opens and locks `--out` before any work (failing at once if
+ * it cannot be written or another run holds it), cross-validates, and replaces its files in
+ * `--out` as one unit, carrying over the other tools' files there (train's, seeds'). A failed
+ * run leaves the previous set. Returns the exit code (0 done, 1 data, run or output error, 2
+ * bad flags).
+ */
+export async function runCv(
+  args: readonly string[],
+  io: CvIO = consoleIO,
+  options: RunCvOptions = {},
+): Promise<number> {
   let parsed;
   try {
     parsed = parseCvArgs(args);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(`${e.message}\n\n${USAGE}`);
+    io.error(`${e.message}\n\n${USAGE}`);
     return 2;
   }
   if (parsed === "help") {
-    console.log(USAGE);
+    io.log(USAGE);
     return 0;
   }
-  const { config, out, saveModel } = parsed;
-  if (config.data === CV_DEFAULTS.data && !(await exists(config.data))) {
-    console.error(
-      `${config.data} is missing: put the UCI HTRU_2.csv (17,898 rows, no header) there, ` +
-        "e.g. copy ../shared/data/HTRU_2.csv, or pass --data PATH",
-    );
-    return 1;
-  }
-  const encoder = new TextEncoder();
-  const tty = Deno.stderr.isTerminal();
-  let result: CvResult;
+  const { config, out: outPath, saveModel } = parsed;
+  let out: OutputDir | undefined;
   try {
-    result = await crossValidate(config, {
+    out = await openOutputs(outPath, { writeFile: options.writeFile });
+    if (config.data === CV_DEFAULTS.data && !(await exists(config.data))) {
+      io.error(
+        `${config.data} is missing: run \`deno task data\` (it writes the UCI HTRU_2.csv, ` +
+          "17,898 rows, no header, there), or pass --data PATH",
+      );
+      return 1;
+    }
+    const { progress } = io;
+    const result = await crossValidate(config, {
       onProgress: (p) => {
         const line = `folds done ${p.allDone}/${p.allTotal} · ${p.model} ${p.done}/${p.total}`;
-        if (tty) Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${line}`));
-        else if (p.done === p.total) console.error(line);
+        if (progress) progress(line);
+        else if (p.done === p.total) io.error(line);
       },
     });
+    progress?.("");
+    const files = cvFiles(result);
+    if (saveModel) {
+      // Loaded again (a second read) so crossValidate keeps its simple interface.
+      const data = await loadLabeledCsv(config.data, {
+        header: config.header,
+        ...(config.label === null ? {} : { label: config.label }),
+      });
+      const model = trainPractitionerModel(data, config.seed);
+      files.unshift(["practitioner_model.json", serializeScoringModel(model)]);
+    }
+    // One unit: the new set replaces the previous cv files (a model saved by an earlier run
+    // is dropped, not kept beside other folds' results) and carries train's and seeds' over.
+    const paths = await out.replace(files, { drop: CV_FILES });
+    io.log(files.find(([name]) => name === "cv.md")![1]);
+    io.log(`Wrote ${paths.join(", ")}`);
+    return 0;
   } catch (e) {
+    io.progress?.("");
+    if (e instanceof OutputDirError) {
+      io.error(`error: ${e.message}`);
+      return 1;
+    }
     if (e instanceof DataError || e instanceof RangeError) {
-      console.error(e.message);
+      io.error(e.message);
       return 1;
     }
     throw e;
+  } finally {
+    out?.close();
   }
-  if (tty) Deno.stderr.writeSync(encoder.encode("\n"));
-  const files = cvFiles(result);
-  if (saveModel) {
-    // Loaded again (a second read) so crossValidate keeps its simple interface.
-    const data = await loadLabeledCsv(config.data, {
-      header: config.header,
-      ...(config.label === null ? {} : { label: config.label }),
-    });
-    const model = trainPractitionerModel(data, config.seed);
-    files.unshift(["practitioner_model.json", serializeScoringModel(model)]);
-  }
-  // Each file is replaced atomically (a temporary file renamed over it); cv.json, the record of
-  // the run, comes last, so a reader never finds it ahead of the files it describes.
-  for (const [name, text] of files) await writeFileAtomic(join(out, name), text);
-  console.log(files.find(([name]) => name === "cv.md")![1]);
-  console.log(`Wrote ${files.map(([name]) => join(out, name)).join(", ")}`);
-  return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) Deno.exit(await runCv(Deno.args));

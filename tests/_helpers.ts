@@ -82,19 +82,26 @@ export function findRealData(name: string): RealData | undefined {
 /** The experiment's balanced pulsar file, found once per test module. */
 export const PULSAR_DATA: RealData | undefined = findRealData("pulsars_tuned.csv");
 
-const MISSING_DATA_MESSAGE =
-  "No pulsar data: the tests that need the real HTRU2 data are ignored (see the count of " +
-  "ignored tests below). Run `deno task data` once to download it (about 1 MB) into data/, " +
-  `then run the tests again. Looked for ${
-    REAL_DATA_DIRS.map((d) => fileURLToPath(new URL("pulsars_tuned.csv", d))).join(" and ")
-  }.`;
+/** Why tests needing `name` are ignored, with the command that fixes it. */
+function missingDataMessage(name: string, what: string): string {
+  return `No ${what}: the tests that need it are ignored (see the count of ignored tests ` +
+    "below). Run `deno task data` once to download HTRU2 (about 1 MB); it writes " +
+    `data/pulsars_tuned.csv and data/HTRU_2.csv. Then run the tests again. Looked for ${
+      REAL_DATA_DIRS.map((d) => fileURLToPath(new URL(name, d))).join(" and ")
+    }.`;
+}
 
-// Each test module runs in its own isolate, so "say it once per run" needs state outside them:
-// one file in the temp directory holding the id of the test process that last said it.
-if (PULSAR_DATA === undefined) {
+const MISSING_DATA_MESSAGE = missingDataMessage("pulsars_tuned.csv", "pulsar data");
+
+/**
+ * Prints `message` once per test run about the missing file `name`. Each test module runs in
+ * its own isolate, so "once per run" needs state outside them: one file in the temp directory
+ * holding the id of the test process that last said it.
+ */
+function warnOncePerRun(name: string, message: string): void {
   const probe = Deno.makeTempFileSync();
   Deno.removeSync(probe);
-  const marker = join(dirname(probe), "denograd_tests_no_data.pid");
+  const marker = join(dirname(probe), `denograd_tests_no_${name}.pid`);
   const said = (() => {
     try {
       return Deno.readTextFileSync(marker);
@@ -105,9 +112,11 @@ if (PULSAR_DATA === undefined) {
   })();
   if (said !== String(Deno.pid)) {
     Deno.writeTextFileSync(marker, String(Deno.pid));
-    console.warn(MISSING_DATA_MESSAGE);
+    console.warn(message);
   }
 }
+
+if (PULSAR_DATA === undefined) warnOncePerRun("pulsars_tuned.csv", MISSING_DATA_MESSAGE);
 
 /**
  * The path of the experiment's balanced pulsar file ({@linkcode PULSAR_DATA}). Call it only
@@ -128,6 +137,24 @@ export const needsPulsarData = {
   /** `Deno.test(name, fn)`, ignored without the data. */
   test(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void {
     Deno.test(name, { ignore: PULSAR_DATA === undefined }, fn);
+  },
+};
+
+/** The full, unbalanced UCI HTRU_2.csv (17,898 rows, no header), if found. */
+export const FULL_DATA: RealData | undefined = findRealData("HTRU_2.csv");
+
+/**
+ * Registers tests that need the full HTRU_2.csv, as {@linkcode needsPulsarData}: ignored
+ * (and said once per run, naming `deno task data`) when neither `../shared/data/HTRU_2.csv`
+ * nor `data/HTRU_2.csv` exists. The test gets the file's path.
+ */
+export const needsFullData = {
+  /** `Deno.test(name, fn)`, ignored without the data. */
+  test(name: string, fn: (path: string, t: Deno.TestContext) => void | Promise<void>): void {
+    if (FULL_DATA === undefined) {
+      warnOncePerRun("HTRU_2.csv", missingDataMessage("HTRU_2.csv", "full HTRU2 data"));
+    }
+    Deno.test(name, { ignore: FULL_DATA === undefined }, (t) => fn(FULL_DATA!.path, t));
   },
 };
 

@@ -12,8 +12,7 @@ import {
 } from "../mod.ts";
 import type { LabeledData } from "../lib/data/csv.ts";
 import { runFoldTask } from "../lib/experiment/_cv_models.ts";
-import { fileURLToPath } from "node:url";
-import { runDeno, withTempDir } from "./_helpers.ts";
+import { needsFullData, runDeno, withTempDir } from "./_helpers.ts";
 
 /** A small two-class set like HTRU2's shape: 8 features, ~1 in 6 positive, overlapping. */
 function generated(rows: number, seed: number): LabeledData {
@@ -215,36 +214,24 @@ Deno.test("deno task cv writes cv.json, cv.md and readable curves for a generate
   });
 });
 
-// The full UCI HTRU_2.csv: ../shared/data/ (CI), else data/ as `deno task data` writes it; the
-// test is ignored without it. (tests/_helpers.ts's findRealData does the same on main.)
-const HTRU2_CSV = [
-  new URL("../../shared/data/HTRU_2.csv", import.meta.url),
-  new URL("../data/HTRU_2.csv", import.meta.url),
-].map((url) => fileURLToPath(url)).find((path) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-});
-
-Deno.test({
-  name: "crossValidate on the real HTRU2: logistic regression as scikit-learn reports it",
-  ignore: HTRU2_CSV === undefined,
-}, async () => {
-  const result = await crossValidate({
-    ...SMALL,
-    data: HTRU2_CSV!,
-    header: false,
-    folds: 5,
-    models: ["logistic"],
-    seed: 0,
-  });
-  assert.equal(result.data.rows, 17898);
-  assert.equal(result.data.pulsars, 1639);
-  const s = result.models.logistic!.summary;
-  // scikit-learn 1.2, 2 × 5 folds (issue 14): F1 0.876 ± 0.009, ROC AUC 0.976 ± 0.005.
-  assert.ok(Math.abs(s.f1.mean - 0.876) < 0.015, `F1 ${s.f1.mean}`);
-  assert.ok(Math.abs(s.rocAuc.mean - 0.976) < 0.01, `ROC AUC ${s.rocAuc.mean}`);
-});
+// The full UCI HTRU_2.csv from ../shared/data/ (CI), else data/ as `deno task data` writes it;
+// the test is ignored without it.
+needsFullData.test(
+  "crossValidate on the real HTRU2: logistic regression as scikit-learn reports it",
+  async (path) => {
+    const result = await crossValidate({
+      ...SMALL,
+      data: path,
+      header: false,
+      folds: 5,
+      models: ["logistic"],
+      seed: 0,
+    });
+    assert.equal(result.data.rows, 17898);
+    assert.equal(result.data.pulsars, 1639);
+    const s = result.models.logistic!.summary;
+    // scikit-learn 1.2, 2 × 5 folds (issue 14): F1 0.876 ± 0.009, ROC AUC 0.976 ± 0.005.
+    assert.ok(Math.abs(s.f1.mean - 0.876) < 0.015, `F1 ${s.f1.mean}`);
+    assert.ok(Math.abs(s.rocAuc.mean - 0.976) < 0.01, `ROC AUC ${s.rocAuc.mean}`);
+  },
+);

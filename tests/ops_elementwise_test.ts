@@ -366,3 +366,49 @@ Deno.test("the new ops name themselves and the shapes in their errors", () => {
     message: /^sigmoidCrossEntropy: .* 2x3 and scalar/,
   });
 });
+
+Deno.test("the cross-entropies' weights scale each sample's loss and gradient; bad shapes are named", () => {
+  const rng = createRng(21);
+  const logits = random([6, 2], rng) as Matrix;
+  const onehot = Matrix.zeros(6, 2), w = Matrix.zeros(6, 1);
+  for (let i = 0; i < 6; i++) {
+    onehot.data[i * 2 + (i % 3 === 0 ? 1 : 0)] = 1;
+    w.data[i] = i % 3 === 0 ? 3 : 1;
+  }
+  // Weighted softmax CE = Σ wᵢ CEᵢ / n, its gradient row i = wᵢ (softmax − t)ᵢ / n.
+  const rowLoss = (i: number) =>
+    softmaxCrossEntropy(
+      M([[logits.data[2 * i], logits.data[2 * i + 1]]]),
+      M([[
+        onehot.data[2 * i],
+        onehot.data[2 * i + 1],
+      ]]),
+    ) as number;
+  let expected = 0;
+  for (let i = 0; i < 6; i++) expected += w.data[i] * rowLoss(i) / 6;
+  const loss = (l: Tensor) => softmaxCrossEntropy(l, onehot, { weights: w });
+  assertClose([loss(logits) as number], [expected], "weighted loss", 1e-15);
+  const p = flat(softmax(logits) as Matrix);
+  assertClose(
+    flat(grad(loss)(logits) as Matrix),
+    p.map((pi, k) => w.data[Math.floor(k / 2)] * (pi - onehot.data[k]) / 6),
+    "weighted gradient",
+    1e-15,
+  );
+  // All-ones weights give the unweighted loss exactly; sigmoid CE weights broadcast.
+  assert.equal(
+    softmaxCrossEntropy(logits, onehot, { weights: M([[1], [1], [1], [1], [1], [1]]) }),
+    softmaxCrossEntropy(logits, onehot),
+  );
+  const z = M([[0.5, -2, 3]]), y = M([[1, 0, 0]]), wz = M([[2, 1, 0]]);
+  const manual = (2 * (softplusScalar(0.5) - 0.5) + softplusScalar(-2)) / 3;
+  assertClose([sigmoidCrossEntropy(z, y, { weights: wz }) as number], [manual], "sigmoid", 1e-15);
+  assert.throws(
+    () => softmaxCrossEntropy(logits, onehot, { weights: M([[1, 1, 1, 1, 1, 1]]) }),
+    /softmaxCrossEntropy: weights of shape 1x6 do not fit logits of shape 6x2/,
+  );
+  assert.throws(
+    () => sigmoidCrossEntropy(z, y, { weights: M([[1, 2]]) }),
+    /sigmoidCrossEntropy: shapes 1x3 and 1x2 cannot be broadcast together/,
+  );
+});

@@ -8,6 +8,8 @@ import { pathToFileURL } from "node:url";
 import { openOutputDir, type WriteFile, writeFileDurably } from "../lib/_fs.ts";
 import { runTrain, type TrainIO } from "../scripts/train.ts";
 import { runSeedsCli } from "../scripts/seeds.ts";
+import { runCv } from "../scripts/cv.ts";
+import { openOutputs } from "../scripts/_outputs.ts";
 import { balanceHtru2 } from "../lib/data/htru2.ts";
 import { htru2LikeCsv, ROOT, runDeno, withTempDir } from "./_helpers.ts";
 
@@ -380,5 +382,98 @@ Deno.test("seeds and train share --out: each replaces its own files and keeps th
       "seeds.md",
     ]);
     assert.equal(await Deno.readTextFile(join(out, "model.json")), model);
+  });
+});
+
+/** The cv flags of a quick run (logistic regression and the baseline) on pulsar-shaped data. */
+async function cvArgs(out: string, ...more: string[]): Promise<string[]> {
+  const data = await pulsarCsvPath();
+  return [
+    "--data",
+    data,
+    "--out",
+    out,
+    "--folds",
+    "2",
+    "--repeats",
+    "1",
+    "--workers",
+    "1",
+    "--models",
+    "logistic,majority",
+    ...more,
+  ];
+}
+
+Deno.test("cv: a second run into an --out in use fails at once naming the lock, before any fold", async () => {
+  await withTempDir("denograd_outputs_", async (dir) => {
+    const out = join(dir, "results");
+    const held = await openOutputs(out);
+    try {
+      const io = capture();
+      const started = performance.now();
+      const args = await cvArgs(out, "--repeats", "50", "--models", "practitioner");
+      assert.equal(await runCv(args, io), 1);
+      assert.ok(performance.now() - started < 5000, "the second run did not fail at once");
+      assert.match(
+        io.err.join("\n"),
+        new RegExp(
+          `--out ${out} is in use by another run \\(pid ${Deno.pid} since [^;]+; lock ${out}\\.d/lock\\)`,
+        ),
+      );
+      assert.ok(!io.err.some((l) => l.startsWith("folds done")), "the second run ran folds");
+    } finally {
+      held.close();
+    }
+    assert.equal(await runCv(await cvArgs(out), capture()), 0);
+    assert.deepEqual(await listDir(out), ["cv.json", "cv.md", "pr.svg", "roc.svg"]);
+  });
+});
+
+Deno.test("cv: a failure on any file, or a full disk, leaves the previous set whole", async () => {
+  await withTempDir("denograd_outputs_", async (dir) => {
+    const out = join(dir, "results");
+    assert.equal(await runCv(await cvArgs(out, "--seed", "1"), capture()), 0);
+    const before = await readSet(out);
+    assert.deepEqual(Object.keys(before), ["cv.json", "cv.md", "pr.svg", "roc.svg"]);
+    // The probe is write 1; the set's files are writes 2 (roc.svg) to 5 (cv.json).
+    for (const n of [2, 4, 5]) {
+      const io = capture();
+      const writeFile = failingWriter(
+        n,
+        osError("ENOSPC", "No space left on device (os error 28)"),
+      );
+      assert.equal(await runCv(await cvArgs(out, "--seed", "2"), io, { writeFile }), 1);
+      assert.match(io.err.join("\n"), /no space left.*the previous outputs there are unchanged/is);
+      assert.deepEqual(await readSet(out), before, `failing write ${n}`);
+      assert.ok(!(await listDir(`${out}.d`)).some((name) => name.startsWith(".staging")));
+    }
+  });
+});
+
+Deno.test("cv, train and seeds share --out: cv replaces its own files (a stale model too) and keeps theirs", async () => {
+  const data = await pulsarCsvPath();
+  await withTempDir("denograd_outputs_", async (dir) => {
+    const out = join(dir, "results");
+    assert.equal(await runTrain(await trainArgs(out), capture()), 0);
+    assert.equal(await runSeedsCli(["--data", data, "--seeds", "1", "--out", out], capture()), 0);
+    const others = await readSet(out);
+    assert.equal(await runCv(await cvArgs(out, "--save-model"), capture()), 0);
+    const cvFiles = ["cv.json", "cv.md", "pr.svg", "roc.svg"];
+    assert.deepEqual(
+      await listDir(out),
+      [...Object.keys(others), ...cvFiles, "practitioner_model.json"].sort(),
+    );
+    // A cv run without --save-model drops the earlier run's model rather than keep it beside
+    // results it did not come from; train's and seeds' files stay byte for byte.
+    assert.equal(await runCv(await cvArgs(out, "--seed", "3"), capture()), 0);
+    assert.deepEqual(await listDir(out), [...Object.keys(others), ...cvFiles].sort());
+    const after = await readSet(out);
+    for (const [name, text] of Object.entries(others)) assert.equal(after[name], text, name);
+    // And a train run after cv keeps cv's files.
+    const cv = JSON.parse(after["cv.json"]);
+    assert.equal(await runTrain(await trainArgs(out, "--seed", "5"), capture()), 0);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(join(out, "cv.json"))), cv);
+    assert.match(await Deno.readTextFile(join(out, "loss.svg")), /seed 5 /);
   });
 });

@@ -11,6 +11,7 @@ import {
   predictCsv,
   type ScoringModel,
   serializeModel,
+  serializeScoringModel,
 } from "../mod.ts";
 import { runDeno, withTempDir } from "./_helpers.ts";
 
@@ -81,6 +82,29 @@ Deno.test("predictCsv gives a logits model's probability of class 1 and applies 
     assert.throws(
       () => parseScoringModel(text.replace('"logits"', '"relu"'), "m.json"),
       /m.json: "output" must be "tanh" or "logits", got "relu"/,
+    );
+  });
+});
+
+Deno.test("a model's logColumns are log-transformed before its scaling, and survive a round trip", async () => {
+  await withTempDir("predict_test_", async (dir) => {
+    const path = join(dir, "c.csv");
+    await Deno.writeTextFile(path, "x,y\n0,3\n-4,1\n");
+    // z1 = 2·(t(x) − 1)/2 + (y − 0)/1 with t(x) = sign(x)·log(1 + |x|) on column 0 only.
+    const text = '{"output": "logits", "threshold": 0.5, "logColumns": [0], "sizes": [2, 2], ' +
+      '"params": [[[0, 0], [2, 1]], [[0], [0]]], "standardizer": {"mean": [1, 0], "std": [2, 1]}}';
+    const model = parseScoringModel(text, "m.json");
+    assert.deepEqual(model.logColumns, [0]);
+    const back = parseScoringModel(serializeScoringModel(model), "again.json");
+    assert.deepEqual(back.logColumns, [0]);
+    const rows = await scoresOf(back, path);
+    const t = (x: number) => Math.sign(x) * Math.log1p(Math.abs(x));
+    const p = (d: number) => 1 / (1 + Math.exp(-d));
+    const expected = [p(t(0) - 1 + 3), p(t(-4) - 1 + 1)];
+    rows.forEach(([s], i) => assert.ok(Math.abs(Number(s) - expected[i]) < 1e-15, s));
+    assert.throws(
+      () => parseScoringModel(text.replace('"logColumns": [0]', '"logColumns": [2]'), "m.json"),
+      /m.json: "logColumns" must be a list of input columns \(0 to 1\), got \[2\]/,
     );
   });
 });

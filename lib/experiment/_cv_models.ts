@@ -4,23 +4,21 @@ import { Matrix, type SharedMatrixHandle } from "../matrix.ts";
 import { createRng, type Rng } from "../random.ts";
 import {
   add,
-  exp,
-  log,
   matmul,
-  mean,
   mul,
-  pow,
+  sigmoid,
   square,
-  stopGradient,
   sum,
   tanh,
   transpose,
   withScratch,
 } from "../autograd/ops.ts";
+import { sigmoidCrossEntropy, softmaxCrossEntropy } from "../nn/losses.ts";
 import type { Tensor } from "../autograd/tracer.ts";
 import { valueAndGrad } from "../autograd/transforms.ts";
 import { adam, adamw, applyUpdates, sgd } from "../optim/optimizers.ts";
 import { minimize } from "../optim/minimize.ts";
+import { cosineDecay } from "../optim/schedules.ts";
 import { initMLP, mlpForward, mseLoss } from "../nn/mlp.ts";
 import { averagePrecision, type BinaryMetrics, binaryMetrics, rocAuc } from "../nn/metrics.ts";
 import {
@@ -49,23 +47,29 @@ export const MODEL_SETTINGS = {
     steps: 1000,
   },
   practitioner: {
-    description: "8-25-10-2 MLP (tanh hidden layers, linear output), standardized features, " +
+    description: "8-25-10-2 MLP (tanh hidden layers, linear output), features log-transformed " +
+      "(sign(x)·log(1 + |x|), taming HTRU2's heavy tails) then standardized, " +
       "softmax cross-entropy with pulsar rows weighted 3×, Adam, shuffled epochs, weights " +
       "averaged over steps (exponential moving average, decay 0.99), early stopping on a " +
       "stratified validation split of the training fold (the epoch with the best validation " +
-      "ROC AUC, stopping after `patience` epochs without one); the decision threshold on " +
-      "P(pulsar) maximises F1 on the whole training fold",
+      "ROC AUC, stopping after `patience` epochs without one), then trained again from fresh " +
+      "weights on the whole training fold for that many epochs (refit); the decision " +
+      "threshold on P(pulsar) maximises F1 on the whole training fold",
     layers: [8, 25, 10, 2],
     lr: 0.003,
-    batch: 200,
+    batch: 100,
     maxEpochs: 100,
-    patience: 10,
+    patience: 15,
     validationFraction: 0.15,
     stopOn: "auc" as "loss" | "auc",
     pulsarWeight: 3,
     weightDecay: 0,
     ema: 0.99,
     thresholdOn: "trainingFold" as "validation" | "trainingFold",
+    logFeatures: "all" as "none" | "all" | "skewed",
+    cosineEpochs: 0,
+    cosineAlpha: 0.1,
+    refit: 1,
   },
   logistic: {
     description: "logistic regression on standardized features, L2 penalty ½‖w‖² on the summed " +
@@ -217,19 +221,6 @@ function fitNotebook(Xtrain: Matrix, ytrain: Int32Array, Xtest: Matrix, seed: nu
   return { scores, predicted, threshold: null, training: { steps, lastBatchLoss: loss } };
 }
 
-// TODO(issue 14): switch to the library's softplus / sigmoidCrossEntropy when they land in
-// mod.ts; until then this is softplus written from the existing ops.
-/**
- * `log(1 + exp(x))` element-wise without overflow: with `c = max(x, 0)` held constant (so the
- * gradient is that of the plain formula), `c + log(exp(x − c) + exp(−c))` exponentiates
- * only numbers ≤ 0. `max(x, 0) = (x + √x²)/2` is computed on the stopped value.
- */
-function softplus(x: Tensor): Tensor {
-  const s = stopGradient(x);
-  const c = mul(0.5, add(s, pow(square(s), 0.5)));
-  return add(c, log(add(exp(add(x, mul(-1, c))), exp(mul(-1, c)))));
-}
-
 /** The practitioner's network: tanh hidden layers, a linear output of two logits (2 × n). */
 function logits(params: readonly Tensor[], X: Tensor): Tensor {
   let h = transpose(X);
@@ -243,34 +234,26 @@ function logits(params: readonly Tensor[], X: Tensor): Tensor {
 const MARGIN = Matrix.from([[-1, 1]]);
 
 /**
- * Two-class softmax cross-entropy from the logits: with `d = z₁ − z₀` and `s = ±1` the sign
- * of the class, `−log softmax(z)_y = log(1 + exp(−s·d)) = softplus(−s·d)`. `signs` is the
- * 1 × n row of −s.
+ * The weighted softmax cross-entropy of the network's two logits (the library's
+ * `softmaxCrossEntropy`, samples as rows): `targets` is n × 2 one-hot, `weights` n × 1.
  */
 function crossEntropy(
   params: readonly Tensor[],
   X: Tensor,
-  signs: Tensor,
+  targets: Tensor,
   weights: Tensor,
 ): Tensor {
-  return mean(mul(weights, softplus(mul(signs, matmul(MARGIN, logits(params, X))))));
+  return softmaxCrossEntropy(transpose(logits(params, X)), targets, { weights });
 }
 
-/** P(class 1) per row: the logistic function of the logit difference, computed stably. */
+/** P(class 1) per row: softmax of two logits is the sigmoid of their difference. */
 function probabilities(params: readonly Matrix[], X: Matrix): Float64Array {
-  const d = matmul(MARGIN, logits(params, X)) as Matrix;
-  return d.data.map(sigmoid);
+  return (sigmoid(matmul(MARGIN, logits(params, X))) as Matrix).data;
 }
 
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
-
-/** The 1 × n row of −(2y − 1) for labels `y`. */
-function negSigns(y: ArrayLike<number>): Matrix {
-  const m = Matrix.zeros(1, y.length);
-  for (let i = 0; i < y.length; i++) m.data[i] = y[i] === 1 ? -1 : 1;
-  return m;
+/** The labels as a 1 × n row of 0/1. */
+function labelRow(y: ArrayLike<number>): Matrix {
+  return Matrix.from([Array.from(y)]);
 }
 
 /** Mean cross-entropy of probabilities `p` against labels `y`, clamped away from log(0). */
@@ -325,11 +308,15 @@ export const practitionerOverrides: Partial<
     | "validationFraction"
     | "pulsarWeight"
     | "weightDecay"
-    | "ema",
+    | "ema"
+    | "cosineEpochs"
+    | "cosineAlpha"
+    | "refit",
     number
   > & {
     stopOn: "loss" | "auc";
     thresholdOn: "validation" | "trainingFold";
+    logFeatures: "none" | "all" | "skewed";
   }
 > = {};
 
@@ -343,6 +330,8 @@ export interface PractitionerModel {
   standardizer: Standardizer;
   /** Rows with P(class 1) at or above it are called class 1. */
   threshold: number;
+  /** Columns replaced by sign(x)·log(1 + |x|) before the standardizer (0-based). */
+  logColumns: number[];
   /** How training went. */
   training: Fitted["training"];
 }
@@ -365,59 +354,89 @@ export function trainPractitioner(
     weightDecay,
     ema,
     thresholdOn,
+    logFeatures,
+    cosineEpochs,
+    cosineAlpha,
+    refit,
   } = {
     ...MODEL_SETTINGS.practitioner,
     ...practitionerOverrides,
   };
   const rng = createRng(seed);
-  const standardizer = fitStandardizer(Xraw);
-  const X = standardize(Xraw, standardizer);
+  const logColumns = logFeatures === "none"
+    ? []
+    : logFeatures === "all"
+    ? Array.from({ length: Xraw.cols }, (_, j) => j)
+    : skewedColumns(Xraw);
+  const Xlog = signedLog(Xraw, logColumns);
+  const standardizer = fitStandardizer(Xlog);
+  const X = standardize(Xlog, standardizer);
   const split = stratifiedSplit(ytrain, validationFraction, rng);
   const Xfit = takeRows(X, split.train), Xval = takeRows(X, split.test);
   const yfit = Int32Array.from(split.train, (i) => ytrain[i]);
   const yval = Int32Array.from(split.test, (i) => ytrain[i]);
-  const signs = negSigns(yfit);
 
-  let params = initMLP(layers, rng);
-  const opt = weightDecay > 0 ? adamw({ lr, weightDecay }) : adam({ lr });
-  let state = opt.init(params);
-  const lossAndGrad = valueAndGrad(crossEntropy);
-  // An exponential moving average of the weights (when ema > 0) is what gets evaluated.
-  let average = params.map((p) => p.clone());
-  let best = { loss: Infinity, epoch: 0, params: average };
-  const order = Int32Array.from(split.train, (_, k) => k);
-  let epoch = 0;
-  for (; epoch < maxEpochs && epoch - best.epoch < patience; epoch++) {
-    shuffle(order, rng);
-    for (let start = 0; start < order.length; start += batch) {
-      const rows = order.subarray(start, Math.min(start + batch, order.length));
-      const Xb = batchOf(Xfit, rows);
-      const Sb = Matrix.zeros(1, rows.length), Wb = Matrix.zeros(1, rows.length);
-      for (let k = 0; k < rows.length; k++) {
-        Sb.data[k] = signs.data[rows[k]];
-        Wb.data[k] = signs.data[rows[k]] < 0 ? pulsarWeight : 1; // −s < 0: a pulsar
-      }
-      // The gradient lives in reused scratch memory; the update copies it out (ravel) and
-      // the new parameters are fresh matrices, so nothing kept points into the scratch.
-      withScratch(() => {
-        const [, grads] = lossAndGrad(params, Xb, Sb, Wb);
-        let updates;
-        [updates, state] = opt.update(grads, state, params);
-        params = applyUpdates(params, updates);
-      });
-      if (ema > 0) {
-        for (let p = 0; p < params.length; p++) {
-          const a = average[p].data, x = params[p].data;
-          for (let i = 0; i < a.length; i++) a[i] = ema * a[i] + (1 - ema) * x[i];
+  // One training run on rows (Xs, ys): `epoch(shuffle)` runs one epoch and returns the weights
+  // that get evaluated (an exponential moving average of them when ema > 0).
+  const stepsPerEpoch = Math.ceil(split.train.length / batch);
+  const trainer = (Xs: Matrix, ys: Int32Array) => {
+    let params = initMLP(layers, rng);
+    // With cosineEpochs > 0 the rate decays from lr to cosineAlpha·lr over that many epochs.
+    const rate = cosineEpochs > 0
+      ? cosineDecay({ init: lr, decaySteps: cosineEpochs * stepsPerEpoch, alpha: cosineAlpha })
+      : lr;
+    const opt = weightDecay > 0 ? adamw({ lr: rate, weightDecay }) : adam({ lr: rate });
+    let state = opt.init(params);
+    const lossAndGrad = valueAndGrad(crossEntropy);
+    const average = params.map((p) => p.clone());
+    const order = Int32Array.from(ys, (_, k) => k);
+    return (): Matrix[] => {
+      shuffle(order, rng);
+      for (let start = 0; start < order.length; start += batch) {
+        const rows = order.subarray(start, Math.min(start + batch, order.length));
+        const Xb = batchOf(Xs, rows);
+        const Tb = Matrix.zeros(rows.length, 2), Wb = Matrix.zeros(rows.length, 1);
+        for (let k = 0; k < rows.length; k++) {
+          const y = ys[rows[k]];
+          Tb.data[2 * k + y] = 1;
+          Wb.data[k] = y === 1 ? pulsarWeight : 1;
+        }
+        // The gradient lives in reused scratch memory; the update copies it out (ravel) and
+        // the new parameters are fresh matrices, so nothing kept points into the scratch.
+        withScratch(() => {
+          const [, grads] = lossAndGrad(params, Xb, Tb, Wb);
+          let updates;
+          [updates, state] = opt.update(grads, state, params);
+          params = applyUpdates(params, updates);
+        });
+        if (ema > 0) {
+          for (let p = 0; p < params.length; p++) {
+            const a = average[p].data, x = params[p].data;
+            for (let i = 0; i < a.length; i++) a[i] = ema * a[i] + (1 - ema) * x[i];
+          }
         }
       }
-    }
-    if (ema === 0) average = params;
-    const valP = probabilities(average, Xval);
+      return ema > 0 ? average : params;
+    };
+  };
+  const epochOnFit = trainer(Xfit, yfit);
+  let best = { loss: Infinity, epoch: 0, params: [] as Matrix[] };
+  let epoch = 0;
+  for (; epoch < maxEpochs && (epoch === 0 || epoch - best.epoch < patience); epoch++) {
+    const evaluated = epochOnFit();
+    const valP = probabilities(evaluated, Xval);
     const valLoss = stopOn === "auc" ? -rocAuc(valP, yval) : logLoss(valP, yval);
     if (valLoss < best.loss) {
-      best = { loss: valLoss, epoch: epoch + 1, params: average.map((p) => p.clone()) };
+      best = { loss: valLoss, epoch: epoch + 1, params: evaluated.map((p) => p.clone()) };
     }
+  }
+  if (refit > 0) {
+    // Train again on every row of the training fold for refit × the best number of epochs.
+    const epochOnAll = trainer(X, ytrain);
+    let evaluated: Matrix[] = [];
+    const epochs = Math.max(1, Math.round(best.epoch * refit));
+    for (let e = 0; e < epochs; e++) evaluated = epochOnAll();
+    best = { ...best, params: evaluated.map((p) => p.clone()) };
   }
   const threshold = thresholdOn === "validation"
     ? bestF1Threshold(probabilities(best.params, Xval), yval)
@@ -427,6 +446,7 @@ export function trainPractitioner(
     params: best.params,
     standardizer,
     threshold,
+    logColumns,
     training: {
       epochs: epoch,
       bestEpoch: best.epoch,
@@ -437,13 +457,48 @@ export function trainPractitioner(
 
 function fitPractitioner(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, seed: number): Fitted {
   const model = trainPractitioner(Xraw, ytrain, seed);
-  const scores = probabilities(model.params, standardize(XtestRaw, model.standardizer));
+  const Xtest = standardize(signedLog(XtestRaw, model.logColumns), model.standardizer);
+  const scores = probabilities(model.params, Xtest);
   return {
     scores,
     predicted: thresholded(scores, model.threshold),
     threshold: model.threshold,
     training: model.training,
   };
+}
+
+/**
+ * A copy of `X` with the columns `columns` replaced by sign(x)·log(1 + |x|) (`X` itself when
+ * there are none): tames the heavy tails of HTRU2's skewness and kurtosis features.
+ */
+export function signedLog(X: Matrix, columns: readonly number[]): Matrix {
+  if (columns.length === 0) return X;
+  const out = X.clone(), d = out.data, cols = X.cols;
+  for (let i = 0; i < X.rows; i++) {
+    for (const j of columns) {
+      const x = d[i * cols + j];
+      d[i * cols + j] = Math.sign(x) * Math.log1p(Math.abs(x));
+    }
+  }
+  return out;
+}
+
+/** The columns of `X` (training rows) whose sample skewness exceeds 1. */
+function skewedColumns(X: Matrix): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < X.cols; j++) {
+    let m = 0;
+    for (let i = 0; i < X.rows; i++) m += X.data[i * X.cols + j];
+    m /= X.rows;
+    let m2 = 0, m3 = 0;
+    for (let i = 0; i < X.rows; i++) {
+      const d = X.data[i * X.cols + j] - m;
+      m2 += d * d, m3 += d * d * d;
+    }
+    m2 /= X.rows, m3 /= X.rows;
+    if (m2 > 0 && m3 / m2 ** 1.5 > 1) out.push(j);
+  }
+  return out;
 }
 
 /** Shuffles `a` in place (Fisher–Yates). */
@@ -457,13 +512,13 @@ function shuffle(a: Int32Array, rng: Rng): void {
 function fitLogistic(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, _seed: number): Fitted {
   const { tolerance, maxIterations } = MODEL_SETTINGS.logistic;
   const [X, Xtest] = standardized(Xraw, XtestRaw);
-  const signs = negSigns(ytrain); // 1 × n
+  const y = labelRow(ytrain); // 1 × n
   const n = X.rows;
   const Xt = transpose(X) as Matrix;
   // Mean log loss plus ½‖w‖²/n: scikit-learn's C = 1 objective divided by n.
   const objective = ([w, b]: Tensor[]) =>
     add(
-      mean(softplus(mul(signs, add(matmul(w, Xt), b)))),
+      sigmoidCrossEntropy(add(matmul(w, Xt), b), y),
       mul(0.5 / n, sum(square(w))),
     );
   const result = minimize(objective, [Matrix.zeros(1, X.cols), Matrix.zeros(1, 1)], {
@@ -472,7 +527,7 @@ function fitLogistic(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, _seed: 
   });
   const [w, b] = result.x as Matrix[];
   const z = add(matmul(w, transpose(Xtest)), b) as Matrix;
-  const scores = z.data.map(sigmoid);
+  const scores = (sigmoid(z) as Matrix).data;
   return {
     scores,
     predicted: thresholded(scores, 0.5),

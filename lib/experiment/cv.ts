@@ -263,8 +263,19 @@ export async function crossValidate(config: CvConfig, options: CvOptions = {}): 
  * ```
  */
 export function trainPractitionerModel(data: LabeledData, seed: number): ScoringModel {
-  const { sizes, params, standardizer, threshold } = trainPractitioner(data.X, data.labels, seed);
-  return { sizes, params, standardizer, output: "logits", threshold };
+  const { sizes, params, standardizer, threshold, logColumns } = trainPractitioner(
+    data.X,
+    data.labels,
+    seed,
+  );
+  return {
+    sizes,
+    params,
+    standardizer,
+    output: "logits",
+    threshold,
+    ...(logColumns.length ? { logColumns } : {}),
+  };
 }
 
 /**

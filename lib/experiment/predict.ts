@@ -16,11 +16,17 @@ export interface ScoringModel extends SavedModel {
   output: "tanh" | "logits";
   /** For `"logits"`: the probability from which a row is called class 1 (default 0.5). */
   threshold: number;
+  /**
+   * Input columns (0-based) replaced by sign(x)·log(1 + |x|) before the input scaling, as the
+   * practitioner network is trained on them; absent or empty for none.
+   */
+  logColumns?: number[];
 }
 
 /**
- * Reads a model file's text: {@linkcode parseModel}'s fields plus two optional ones it ignores,
- * `"output"` (`"tanh"`, the default, or `"logits"`) and `"threshold"` (default 0.5).
+ * Reads a model file's text: {@linkcode parseModel}'s fields plus three optional ones it
+ * ignores, `"output"` (`"tanh"`, the default, or `"logits"`), `"threshold"` (default 0.5) and
+ * `"logColumns"` (input columns to log-transform first, default none).
  *
  * @throws {SyntaxError | TypeError} As `parseModel`, or for an unknown `output` or a
  * threshold that is not a finite number.
@@ -37,9 +43,10 @@ export interface ScoringModel extends SavedModel {
  */
 export function parseScoringModel(text: string, source = "model text"): ScoringModel {
   const model = parseModel(text, source);
-  const { output = "tanh", threshold = 0.5 } = JSON.parse(text) as {
+  const { output = "tanh", threshold = 0.5, logColumns = [] } = JSON.parse(text) as {
     output?: unknown;
     threshold?: unknown;
+    logColumns?: unknown;
   };
   if (output !== "tanh" && output !== "logits") {
     throw new TypeError(
@@ -56,7 +63,18 @@ export function parseScoringModel(text: string, source = "model text"): ScoringM
       `${source}: "threshold" must be a finite number, got ${JSON.stringify(threshold)}`,
     );
   }
-  return { ...model, output, threshold };
+  const inputs = model.sizes[0];
+  if (
+    !Array.isArray(logColumns) ||
+    !logColumns.every((j) => Number.isInteger(j) && j >= 0 && j < inputs)
+  ) {
+    throw new TypeError(
+      `${source}: "logColumns" must be a list of input columns (0 to ${inputs - 1}), got ${
+        JSON.stringify(logColumns)
+      }`,
+    );
+  }
+  return { ...model, output, threshold, ...(logColumns.length ? { logColumns } : {}) };
 }
 
 /**
@@ -76,8 +94,11 @@ export function parseScoringModel(text: string, source = "model text"): ScoringM
  */
 export function serializeScoringModel(model: ScoringModel): string {
   const text = serializeModel(model.sizes, model.params, model.standardizer);
+  const logColumns = model.logColumns?.length
+    ? `\n  "logColumns": [${model.logColumns.join(", ")}],`
+    : "";
   return `{\n  "output": ${JSON.stringify(model.output)},\n  "threshold": ${model.threshold},` +
-    text.slice(1);
+    logColumns + text.slice(1);
 }
 
 /** Options for {@linkcode predictCsv}. */
@@ -101,7 +122,8 @@ export interface PredictSummary {
 /**
  * Scores every row of the numeric CSV `input` with `model` and writes `score,label` lines
  * (with that header) to `options.write`, batch by batch: memory stays flat however long the file.
- * Each row is standardized with the model's input scaling when it has one. The forward pass
+ * Each row is log-transformed in the model's `logColumns` and standardized with its input
+ * scaling, when it has them. The forward pass
  * is plain loops over the weights, row by row (`tanh(W h + b)` layer by layer, as
  * `mlpForward`, which it matches to rounding), so no batch matrices are built.
  *
@@ -135,6 +157,7 @@ export async function predictCsv(
   let a = new Float64Array(width), b = new Float64Array(width);
   const { mean, std } = model.standardizer ?? { mean: null, std: null };
   const logits = model.output === "logits";
+  const logColumns = model.logColumns ?? [];
   let rows = 0, positives = 0;
   await write("score,label\n");
   for await (
@@ -154,9 +177,9 @@ export async function predictCsv(
     const v = batch.values;
     for (let r = 0; r < batch.rows; r++) {
       const at = r * inputs;
-      for (let j = 0; j < inputs; j++) {
-        a[j] = mean === null ? v[at + j] : (v[at + j] - mean[j]) / std![j];
-      }
+      for (let j = 0; j < inputs; j++) a[j] = v[at + j];
+      for (const j of logColumns) a[j] = Math.sign(a[j]) * Math.log1p(Math.abs(a[j]));
+      if (mean !== null) { for (let j = 0; j < inputs; j++) a[j] = (a[j] - mean[j]) / std![j]; }
       for (let l = 0; l < layers; l++) {
         const W = model.params[2 * l].data, bias = model.params[2 * l + 1].data;
         const nIn = model.sizes[l], nOut = model.sizes[l + 1];

@@ -2,7 +2,44 @@
 // logits, each written with the stable ops (logSoftmax, softplus) so large logits stay finite.
 
 import { logSoftmax, mean, mul, softplus, sub, sum } from "../autograd/ops.ts";
+import { broadcastShapes } from "../autograd/ops/_helpers.ts";
 import { checkTensor, formatShape, sameShape, shapeOf, type Tensor } from "../autograd/tracer.ts";
+
+/** Options of the cross-entropy losses. */
+export interface CrossEntropyOptions {
+  /**
+   * A weight per sample (class weighting, importance weights): for
+   * {@linkcode softmaxCrossEntropy} a samples × 1 column, one weight per row; for
+   * {@linkcode sigmoidCrossEntropy} anything that broadcasts to the logits' shape. Each
+   * sample's loss is multiplied by its weight before the mean, which still divides by the
+   * number of samples (not by the weights' sum). Constant: no gradient flows into it.
+   * Default: every weight 1.
+   */
+  weights?: Tensor;
+}
+
+function checkWeights(op: string, logits: Tensor, weights: Tensor, rows: boolean): void {
+  checkTensor(op, weights, 2);
+  const ls = shapeOf(logits), ws = shapeOf(weights);
+  const fits = rows
+    ? ws === undefined || (ls !== undefined && ws[0] === ls[0] && ws[1] === 1)
+    : ls === undefined
+    ? ws === undefined
+    : ws === undefined || sameDims(broadcastShapes(op, ls, ws), ls);
+  if (!fits) {
+    throw new TypeError(
+      `${op}: weights of shape ${formatShape(ws)} do not fit logits of shape ${formatShape(ls)}; ${
+        rows ? "give one weight per sample, a samples × 1 column" : "they must broadcast to it"
+      }`,
+    );
+  }
+}
+
+type Shape = [number, number] | undefined;
+
+function sameDims(a: Shape, b: Shape): boolean {
+  return a === b || (a !== undefined && b !== undefined && a[0] === b[0] && a[1] === b[1]);
+}
 
 function checkPair(op: string, logits: Tensor, targets: Tensor): void {
   checkTensor(op, logits, 0), checkTensor(op, targets, 1);
@@ -32,8 +69,21 @@ function checkPair(op: string, logits: Tensor, targets: Tensor): void {
  * const g = grad(softmaxCrossEntropy)(logits, targets) as Matrix;
  * assert.deepEqual(g.toArray(), [[-0.25, 0.25], [0, 0]]);
  * ```
+ *
+ * @example Class weighting: the second sample counts three times
+ * ```ts
+ * import { Matrix, softmaxCrossEntropy } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const logits = Matrix.from([[0, 0], [0, 0]]), targets = Matrix.from([[1, 0], [0, 1]]);
+ * const weights = Matrix.from([[1], [3]]);
+ * assert.equal(softmaxCrossEntropy(logits, targets, { weights }), 2 * Math.LN2);
+ * ```
  */
-export function softmaxCrossEntropy(logits: Tensor, targets: Tensor): Tensor {
+export function softmaxCrossEntropy(
+  logits: Tensor,
+  targets: Tensor,
+  options: CrossEntropyOptions = {},
+): Tensor {
   checkPair("softmaxCrossEntropy", logits, targets);
   const shape = shapeOf(logits);
   if (shape === undefined) {
@@ -42,7 +92,11 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor): Tensor {
         "for one logit per sample use sigmoidCrossEntropy",
     );
   }
-  return sub(0, mul(sum(mul(targets, logSoftmax(logits, { axis: 1 }))), 1 / shape[0]));
+  const { weights } = options;
+  const perClass = mul(targets, logSoftmax(logits, { axis: 1 }));
+  if (weights === undefined) return sub(0, mul(sum(perClass), 1 / shape[0]));
+  checkWeights("softmaxCrossEntropy", logits, weights, true);
+  return sub(0, mul(sum(mul(weights, perClass)), 1 / shape[0]));
 }
 
 /**
@@ -60,8 +114,25 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor): Tensor {
  * const g = grad(sigmoidCrossEntropy)(logits, targets) as Matrix;
  * assert.deepEqual(g.toArray(), [[-0.5 / 3, 0, 0]]);
  * ```
+ *
+ * @example Per-element weights (here per sample of a 1 × n row)
+ * ```ts
+ * import { Matrix, sigmoidCrossEntropy } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const logits = Matrix.from([[0, 0]]), targets = Matrix.from([[1, 0]]);
+ * const weights = Matrix.from([[3, 1]]);
+ * assert.equal(sigmoidCrossEntropy(logits, targets, { weights }), 2 * Math.LN2);
+ * ```
  */
-export function sigmoidCrossEntropy(logits: Tensor, targets: Tensor): Tensor {
+export function sigmoidCrossEntropy(
+  logits: Tensor,
+  targets: Tensor,
+  options: CrossEntropyOptions = {},
+): Tensor {
   checkPair("sigmoidCrossEntropy", logits, targets);
-  return mean(sub(softplus(logits), mul(targets, logits)));
+  const { weights } = options;
+  const each = sub(softplus(logits), mul(targets, logits));
+  if (weights === undefined) return mean(each);
+  checkWeights("sigmoidCrossEntropy", logits, weights, false);
+  return mean(mul(weights, each));
 }
