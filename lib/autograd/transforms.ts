@@ -29,8 +29,8 @@ export type Grad<T> = T extends number ? number
   : T extends object ? { -readonly [K in keyof T]: Grad<T[K]> }
   : never;
 
-/** @internal Whether `x` is a leaf of a tree: a number, a matrix or a traced value. */
-export function isLeaf(x: unknown): x is Tensor {
+/** Whether `x` is a leaf of a tree: a number, a matrix or a traced value. */
+function isLeaf(x: unknown): x is Tensor {
   return typeof x === "number" || x instanceof Matrix || x instanceof Traced;
 }
 
