@@ -173,14 +173,35 @@ export function checkArgnum(where: string, argnum: number, args: unknown[]): voi
   }
 }
 
-function unitCotangent(where: string, value: unknown): Tensor {
+/**
+ * @internal `f` as a function of its argument `argnum` alone, the other arguments fixed to
+ * those of `args`: what every transform differentiates.
+ */
+export function ofArgument<R>(
+  // deno-lint-ignore no-explicit-any
+  f: (...args: any[]) => R,
+  args: readonly unknown[],
+  argnum: number,
+): (x: unknown) => R {
+  return (x) => f(...args.map((a, i) => i === argnum ? x : a));
+}
+
+/**
+ * @internal The cotangent 1 for a scalar output `value` (a number, or a 1x1 matrix), else a
+ * TypeError naming `where`, what it got and `remedy`.
+ */
+export function unitCotangent(
+  where: string,
+  value: unknown,
+  remedy = "reduce it with sum() or mean(), or use vjp()",
+): Tensor {
   const s = isLeaf(value) ? shapeOf(value) : [];
   if (s === undefined) return 1;
   if (s[0] === 1 && s[1] === 1) return Matrix.full(1, 1, 1);
   const got = s.length === 2 ? `a ${formatShape(s as [number, number])} matrix` : describe(value);
   throw new TypeError(
     `${where}: the function must return a scalar (a number or a 1x1 matrix), got ${got}; ` +
-      "reduce it with sum() or mean(), or use vjp()",
+      remedy,
   );
 }
 
@@ -203,11 +224,7 @@ export function valueAndGrad<A extends any[], N extends number = 0>(
 ): <B extends A>(...args: B) => [Value, Grad<B[N]>] {
   return <B extends A>(...args: B) => {
     checkArgnum("grad", argnum, args);
-    const [value, pullback] = makeVjp(
-      (x: unknown) => f(...(args.map((a, i) => i === argnum ? x : a) as A)),
-      [args[argnum]],
-      "grad",
-    );
+    const [value, pullback] = makeVjp(ofArgument(f, args, argnum), [args[argnum]], "grad");
     const gradient = pullback(unitCotangent("grad", value))[0] as Grad<B[N]>;
     return [value as Value, gradient];
   };
