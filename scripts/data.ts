@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { exists } from "../lib/_fs.ts";
-import { DataError, DECIMAL, loadLabeledCsv } from "../lib/data/csv.ts";
+import { DataError, loadLabeledCsv } from "../lib/data/csv.ts";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -13,7 +13,7 @@ import {
   IDLE_WINDOW_BYTES,
   type ProgressCallback,
 } from "../lib/data/htru2.ts";
-import { parseFlags, parseIntegerFlag, UsageError } from "./_flags.ts";
+import { parseDecimalFlag, parseFlags, parseIntegerFlag, UsageError } from "./_flags.ts";
 
 /** The data file of the experiment; `deno task train` and `deno task seeds` fetch it if missing. */
 export const DEFAULT_DATA = "data/pulsars_tuned.csv";
@@ -105,10 +105,9 @@ export function parseDataArgs(args: readonly string[]): DataConfig | "help" {
   };
 }
 
+/** A positive number of seconds, in milliseconds. */
 function parseSecondsFlag(flag: string, text: string): number {
-  const n = Number(text);
-  if (DECIMAL.test(text) && n > 0 && Number.isFinite(n)) return n * 1000;
-  throw new UsageError(`--${flag} must be a positive number of seconds, got "${text}"`);
+  return parseDecimalFlag(flag, text, (x) => x > 0, "a positive number of seconds") * 1000;
 }
 
 /** An http, https or file URL as given, or a local path as a file URL. */
