@@ -80,9 +80,12 @@ function zerosLike(t: Tensor): Value {
   return s === undefined ? 0 : Matrix.zeros(s[0], s[1]);
 }
 
-/** Runs `f(...args)` under `trace`, which is finished however `f` ends. */
+/**
+ * @internal Runs `f(...args)` under `trace`, which is finished however `f` ends, so a box that
+ * escapes is refused by the next op.
+ */
 // deno-lint-ignore no-explicit-any
-function run(trace: Trace, f: (...args: any[]) => unknown, args: unknown[]): unknown {
+export function runTrace(trace: Trace, f: (...args: any[]) => unknown, args: unknown[]): unknown {
   try {
     return f(...args);
   } finally {
@@ -117,7 +120,7 @@ export function makeVjp(
       return box;
     }));
   });
-  const [outs, rebuildOut, outPaths] = flatten(run(trace, f, traced), where, RESULT);
+  const [outs, rebuildOut, outPaths] = flatten(runTrace(trace, f, traced), where, RESULT);
   const own = (t: Tensor): t is Traced => t instanceof Traced && t.trace === trace;
   const values = outs.map((t) => own(t) ? t.value : t);
   const pullback = (g: unknown): unknown[] => {
@@ -319,7 +322,7 @@ export function jvp<A extends any[], R extends Tree>(
       return traceTangent(trace, leaf, tleaves[j]);
     }));
   });
-  const [outs, rebuild] = flatten(run(trace, f, traced), "jvp", RESULT);
+  const [outs, rebuild] = flatten(runTrace(trace, f, traced), "jvp", RESULT);
   const own = (t: Tensor): t is Traced => t instanceof Traced && t.trace === trace;
   const values = outs.map((t) => own(t) ? t.value : t);
   const tangentsOut = outs.map((t) => own(t) ? t.tangent! : zerosLike(t));
