@@ -249,19 +249,12 @@ async function main(): Promise<number> {
   }
 
   console.log(`data.ts ${JSON.stringify(config)}`);
-  const encoder = new TextEncoder();
   const tty = Deno.stderr.isTerminal();
-  const progress: ProgressCallback = tty
-    ? (received, total) => {
-      const of = total === undefined ? "" : ` of ${kib(total)}`;
-      Deno.stderr.writeSync(encoder.encode(`\rDownloaded ${kib(received)}${of}   `));
-    }
-    : progressLines((line) => console.error(line));
   try {
     const downloaded = await ensurePulsarData(config.out, {
       ...config,
       fullPath: config.fullOut,
-      onProgress: progress,
+      onProgress: tty ? terminalProgress() : progressLines((line) => console.error(line)),
     });
     if (downloaded && tty) console.error();
     if (downloaded) {
@@ -283,15 +276,29 @@ async function main(): Promise<number> {
   } catch (e) {
     if (!(e instanceof DataError)) throw e;
     if (tty) console.error();
-    console.error(`error: ${e.message}`);
-    if (e instanceof DownloadTimeoutError) {
-      const flag = `--${e.timeout}-timeout`;
-      const ms = e.timeout === "connect" ? config.connectTimeoutMs : config.idleTimeoutMs;
-      console.error(`To wait longer, pass ${flag} SECONDS (now ${ms / 1000}).`);
-    }
-    console.error(`Run \`${retryCommand(config.url)}\` to retry.`);
+    reportDataError(e, config);
     return 1;
   }
+}
+
+/** One counter on the terminal, rewritten in place as the download arrives. */
+function terminalProgress(): ProgressCallback {
+  const encoder = new TextEncoder();
+  return (received, total) => {
+    const of = total === undefined ? "" : ` of ${kib(total)}`;
+    Deno.stderr.writeSync(encoder.encode(`\rDownloaded ${kib(received)}${of}   `));
+  };
+}
+
+/** The error, the flag that waits longer after a timeout, and the command that retries. */
+function reportDataError(e: DataError, config: DataConfig): void {
+  console.error(`error: ${e.message}`);
+  if (e instanceof DownloadTimeoutError) {
+    const flag = `--${e.timeout}-timeout`;
+    const ms = e.timeout === "connect" ? config.connectTimeoutMs : config.idleTimeoutMs;
+    console.error(`To wait longer, pass ${flag} SECONDS (now ${ms / 1000}).`);
+  }
+  console.error(`Run \`${retryCommand(config.url)}\` to retry.`);
 }
 
 function kib(bytes: number): string {
