@@ -1,6 +1,7 @@
-// Command-line checks shared by the scripts: parsing flags, the usage error, strict integers.
+// Command-line checks shared by the scripts: parsing flags, the usage error, strict numbers.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { DECIMAL } from "../lib/data/csv.ts";
 
 /**
  * A bad command line: the message names the flag and the value. The CLIs exit with code 2.
@@ -94,6 +95,32 @@ function describe(min: number, max: number): string {
   if (min === 1) return "a positive integer";
   if (min > -Infinity) return `an integer of at least ${min}`;
   return max < Infinity ? `an integer of at most ${max}` : "an integer";
+}
+
+/**
+ * Parses a decimal number flag as the CSV loader reads numbers (no hex, no "Infinity") and
+ * checks it with `ok`.
+ *
+ * @throws {UsageError} `--flag must be <what>, got "text"`.
+ *
+ * @example
+ * ```ts
+ * import { parseDecimalFlag } from "./_flags.ts";
+ * import assert from "node:assert/strict";
+ * const positive = (x: number) => x > 0;
+ * assert.equal(parseDecimalFlag("lr", "0.01", positive, "a positive number"), 0.01);
+ * assert.throws(() => parseDecimalFlag("lr", "0x1", positive, "a positive number"), /--lr must be/);
+ * ```
+ */
+export function parseDecimalFlag(
+  flag: string,
+  text: string,
+  ok: (x: number) => boolean,
+  what: string,
+): number {
+  const x = Number(text);
+  if (DECIMAL.test(text) && Number.isFinite(x) && ok(x)) return x;
+  throw new UsageError(`--${flag} must be ${what}, got "${text}"`);
 }
 
 /** The `--flag` definitions {@linkcode parseFlags} takes, as for `node:util` `parseArgs`. */

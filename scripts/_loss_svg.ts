@@ -1,5 +1,10 @@
 // Draws a training loss curve as a standalone SVG: axes, ticks, grid, title and run details.
 
+import { line, niceTicks, round, svgOpening, text, verticalText } from "./_svg.ts";
+
+// Kept here until scripts/_curves_svg.ts imports it from ./_svg.ts.
+export { niceTicks } from "./_svg.ts";
+
 /** One logged loss value. */
 export interface LossPoint {
   /** The training step (1-based) after which the loss was measured. */
@@ -44,14 +49,8 @@ const PLOT_W = WIDTH - LEFT - RIGHT, PLOT_H = HEIGHT - TOP - BOTTOM;
 export function renderLossSvg(points: readonly LossPoint[], options: LossSvgOptions = {}): string {
   const finite = points.filter((p) => Number.isFinite(p.loss) && Number.isFinite(p.step));
   const title = options.title ?? "Training loss";
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" ` +
-    `viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif">`,
-    `<title>${escape(title)}</title>`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    text(LEFT, 30, title, { size: 19, weight: "bold" }),
-  ];
-  if (options.subtitle) out.push(text(LEFT, 52, options.subtitle, { size: 12, fill: "#555" }));
+  const out = [...svgOpening(WIDTH, HEIGHT, title), text(LEFT, 30, title, 19, { weight: "bold" })];
+  if (options.subtitle) out.push(text(LEFT, 52, options.subtitle, 12, { fill: "#555" }));
   const plot = plotArea(finite, options);
   out.push(...axes(plot, options.yLabel ?? "loss"));
   if (options.divergedAt !== undefined) out.push(...divergenceMarker(plot, options.divergedAt));
@@ -96,25 +95,22 @@ function axes({ xTicks, yTicks, x, y, log }: PlotArea, yLabel: string): string[]
   for (const t of yTicks) {
     const py = round(y(t));
     out.push(line(LEFT, py, LEFT + PLOT_W, py, "#e5e7eb"));
-    out.push(text(LEFT - 8, py + 4, formatTick(t), { size: 12, anchor: "end", fill: "#333" }));
+    out.push(text(LEFT - 8, py + 4, formatTick(t), 12, { anchor: "end", fill: "#333" }));
   }
   for (const t of xTicks) {
     const px = round(x(t));
     out.push(line(px, TOP, px, TOP + PLOT_H, "#f0f1f3"));
     out.push(line(px, TOP + PLOT_H, px, TOP + PLOT_H + 5, "#333"));
     out.push(
-      text(px, TOP + PLOT_H + 20, formatTick(t), { size: 12, anchor: "middle", fill: "#333" }),
+      text(px, TOP + PLOT_H + 20, formatTick(t), 12, { anchor: "middle", fill: "#333" }),
     );
   }
   out.push(
     `<rect x="${LEFT}" y="${TOP}" width="${PLOT_W}" height="${PLOT_H}" ` +
       `fill="none" stroke="#333"/>`,
   );
-  out.push(text(LEFT + PLOT_W / 2, HEIGHT - 14, "step", { size: 13, anchor: "middle" }));
-  out.push(
-    `<text transform="translate(20 ${TOP + PLOT_H / 2}) rotate(-90)" font-size="13" ` +
-      `text-anchor="middle">${escape(yLabel + (log ? " (log scale)" : ""))}</text>`,
-  );
+  out.push(text(LEFT + PLOT_W / 2, HEIGHT - 14, "step", 13, { anchor: "middle" }));
+  out.push(verticalText(20, TOP + PLOT_H / 2, yLabel + (log ? " (log scale)" : ""), 13));
   return out;
 }
 
@@ -127,8 +123,7 @@ function divergenceMarker({ x }: PlotArea, divergedAt: number): string[] {
     `<line x1="${px}" y1="${TOP}" x2="${px}" y2="${TOP + PLOT_H}" stroke="#dc2626" ` +
     `stroke-width="1.5" stroke-dasharray="6 4"/>`,
     // At the bottom: the curve rises towards a divergence, so the top is taken.
-    text(px + dx, TOP + PLOT_H - 10, `diverged at step ${divergedAt}`, {
-      size: 12,
+    text(px + dx, TOP + PLOT_H - 10, `diverged at step ${divergedAt}`, 12, {
       anchor,
       fill: "#dc2626",
     }),
@@ -138,8 +133,7 @@ function divergenceMarker({ x }: PlotArea, divergedAt: number): string[] {
 /** The loss curve, a dot per value while they stay apart, and the last value written. */
 function curve({ x, y }: PlotArea, finite: readonly LossPoint[]): string[] {
   if (finite.length === 0) {
-    return [text(LEFT + PLOT_W / 2, TOP + PLOT_H / 2, "no finite loss values were logged", {
-      size: 14,
+    return [text(LEFT + PLOT_W / 2, TOP + PLOT_H / 2, "no finite loss values were logged", 14, {
       anchor: "middle",
       fill: "#888",
     })];
@@ -161,39 +155,12 @@ function curve({ x, y }: PlotArea, finite: readonly LossPoint[]): string[] {
   const last = finite.at(-1)!;
   const lx = round(x(last.step)), ly = round(y(last.loss));
   const anchor = lx > LEFT + PLOT_W * 0.8 ? "end" : "start";
-  out.push(text(lx + (anchor === "end" ? -6 : 6), ly - 8, formatValue(last.loss), {
-    size: 12,
+  out.push(text(lx + (anchor === "end" ? -6 : 6), ly - 8, formatValue(last.loss), 12, {
     anchor,
     fill: "#1e40af",
     weight: "bold",
   }));
   return out;
-}
-
-/**
- * Round-number ticks covering [lo, hi] with about `count` intervals, steps of 1, 2 or 5
- * times a power of ten; the first tick is ≤ lo and the last ≥ hi.
- *
- * @example
- * ```ts
- * import { niceTicks } from "./_loss_svg.ts";
- * import assert from "node:assert/strict";
- * assert.deepEqual(niceTicks(0, 1000, 5), [0, 200, 400, 600, 800, 1000]);
- * ```
- */
-export function niceTicks(lo: number, hi: number, count: number): number[] {
-  if (!(hi > lo)) {
-    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
-    return niceTicks(lo - pad, hi + pad, count);
-  }
-  const raw = (hi - lo) / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
-  const first = Math.floor(lo / step), last = Math.ceil(hi / step);
-  const ticks: number[] = [];
-  // Multiplying integers by the step (not adding) keeps labels like 0.30000000000000004 away.
-  for (let k = first; k <= last; k++) ticks.push(Number((k * step).toPrecision(12)));
-  return ticks;
 }
 
 /** Ticks at powers of ten covering [lo, hi], or 1-2-5 or every multiple of them if few. */
@@ -234,29 +201,4 @@ function formatTick(v: number): string {
 function formatValue(v: number): string {
   if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6)) return v.toExponential(3);
   return String(Number(v.toPrecision(4)));
-}
-
-function round(v: number): number {
-  return Math.round(v * 10) / 10;
-}
-
-function line(x1: number, y1: number, x2: number, y2: number, stroke: string): string {
-  return `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${stroke}"/>`;
-}
-
-function text(
-  x: number,
-  y: number,
-  content: string,
-  style: { size: number; anchor?: string; fill?: string; weight?: string },
-): string {
-  const attrs = [`x="${x}"`, `y="${y}"`, `font-size="${style.size}"`];
-  if (style.anchor) attrs.push(`text-anchor="${style.anchor}"`);
-  if (style.fill) attrs.push(`fill="${style.fill}"`);
-  if (style.weight) attrs.push(`font-weight="${style.weight}"`);
-  return `<text ${attrs.join(" ")}>${escape(content)}</text>`;
-}
-
-function escape(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { exists } from "../lib/_fs.ts";
-import { DataError, DECIMAL, loadLabeledCsv } from "../lib/data/csv.ts";
+import { DataError, loadLabeledCsv } from "../lib/data/csv.ts";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -13,7 +13,7 @@ import {
   IDLE_WINDOW_BYTES,
   type ProgressCallback,
 } from "../lib/data/htru2.ts";
-import { parseFlags, parseIntegerFlag, UsageError } from "./_flags.ts";
+import { parseDecimalFlag, parseFlags, parseIntegerFlag, UsageError } from "./_flags.ts";
 
 /** The data file of the experiment; `deno task train` and `deno task seeds` fetch it if missing. */
 export const DEFAULT_DATA = "data/pulsars_tuned.csv";
@@ -105,10 +105,9 @@ export function parseDataArgs(args: readonly string[]): DataConfig | "help" {
   };
 }
 
+/** A positive number of seconds, in milliseconds. */
 function parseSecondsFlag(flag: string, text: string): number {
-  const n = Number(text);
-  if (DECIMAL.test(text) && n > 0 && Number.isFinite(n)) return n * 1000;
-  throw new UsageError(`--${flag} must be a positive number of seconds, got "${text}"`);
+  return parseDecimalFlag(flag, text, (x) => x > 0, "a positive number of seconds") * 1000;
 }
 
 /** An http, https or file URL as given, or a local path as a file URL. */
@@ -250,19 +249,12 @@ async function main(): Promise<number> {
   }
 
   console.log(`data.ts ${JSON.stringify(config)}`);
-  const encoder = new TextEncoder();
   const tty = Deno.stderr.isTerminal();
-  const progress: ProgressCallback = tty
-    ? (received, total) => {
-      const of = total === undefined ? "" : ` of ${kib(total)}`;
-      Deno.stderr.writeSync(encoder.encode(`\rDownloaded ${kib(received)}${of}   `));
-    }
-    : progressLines((line) => console.error(line));
   try {
     const downloaded = await ensurePulsarData(config.out, {
       ...config,
       fullPath: config.fullOut,
-      onProgress: progress,
+      onProgress: tty ? terminalProgress() : progressLines((line) => console.error(line)),
     });
     if (downloaded && tty) console.error();
     if (downloaded) {
@@ -284,15 +276,29 @@ async function main(): Promise<number> {
   } catch (e) {
     if (!(e instanceof DataError)) throw e;
     if (tty) console.error();
-    console.error(`error: ${e.message}`);
-    if (e instanceof DownloadTimeoutError) {
-      const flag = `--${e.timeout}-timeout`;
-      const ms = e.timeout === "connect" ? config.connectTimeoutMs : config.idleTimeoutMs;
-      console.error(`To wait longer, pass ${flag} SECONDS (now ${ms / 1000}).`);
-    }
-    console.error(`Run \`${retryCommand(config.url)}\` to retry.`);
+    reportDataError(e, config);
     return 1;
   }
+}
+
+/** One counter on the terminal, rewritten in place as the download arrives. */
+function terminalProgress(): ProgressCallback {
+  const encoder = new TextEncoder();
+  return (received, total) => {
+    const of = total === undefined ? "" : ` of ${kib(total)}`;
+    Deno.stderr.writeSync(encoder.encode(`\rDownloaded ${kib(received)}${of}   `));
+  };
+}
+
+/** The error, the flag that waits longer after a timeout, and the command that retries. */
+function reportDataError(e: DataError, config: DataConfig): void {
+  console.error(`error: ${e.message}`);
+  if (e instanceof DownloadTimeoutError) {
+    const flag = `--${e.timeout}-timeout`;
+    const ms = e.timeout === "connect" ? config.connectTimeoutMs : config.idleTimeoutMs;
+    console.error(`To wait longer, pass ${flag} SECONDS (now ${ms / 1000}).`);
+  }
+  console.error(`Run \`${retryCommand(config.url)}\` to retry.`);
 }
 
 function kib(bytes: number): string {

@@ -193,12 +193,11 @@ export async function runSeeds(
       }
       const m = metrics.evaluation[protocol.evaluatedOn] as ClassificationMetrics;
       rows = m.confusion.flat().reduce((a, b) => a + b, 0);
-      const [recall0, recall1] = [m.recall["0"], m.recall["1"]];
       runs.push({
         seed,
         accuracy: m.accuracy,
-        recall0,
-        recall1,
+        recall0: m.recall["0"],
+        recall1: m.recall["1"],
         seconds: metrics.training.seconds,
       });
     }

@@ -55,7 +55,7 @@ print("csvRows", dg.parseLabeledCsv("a,label\\n1,0\\n2,1\\n", { source: "inline.
 const run = (workers: number) =>
   dg.train({
     params: dg.initMLP([8, 6, 2], dg.createRng(0)), X, Y,
-    // Four micro-shards, so the remote worker computes a share of every step.
+    // Four shards, so the remote worker computes a share of every step.
     lr: 0.1, batch: 32, steps: 40, seed: 0, workers, logEvery: 10, shards: 4,
   });
 const one = await run(1), two = await run(2);

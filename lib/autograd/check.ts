@@ -134,10 +134,7 @@ function numbers(tree: unknown): number[] {
 function randomLike(tree: unknown, rng: Rng): unknown {
   const [leaves, rebuild] = leavesOf(tree, "the result");
   return rebuild(leaves.map((leaf) => {
-    if (typeof leaf === "number") return rng.normal();
-    const m = Matrix.zeros(leaf.rows, leaf.cols);
-    for (let i = 0; i < m.data.length; i++) m.data[i] = rng.normal();
-    return m;
+    return typeof leaf === "number" ? rng.normal() : Matrix.randomNormal(leaf.rows, leaf.cols, rng);
   }));
 }
 

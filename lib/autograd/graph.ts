@@ -1,7 +1,7 @@
 // `toDot`: renders the graph that reverse-mode tracing records for a function, as Graphviz DOT.
 
 import { Matrix } from "../matrix.ts";
-import { flatten } from "./transforms.ts";
+import { flatten, runTrace } from "./transforms.ts";
 import {
   formatShape,
   type Node,
@@ -46,13 +46,7 @@ export function toDot<A extends any[]>(f: (...args: A) => Tensor, ...args: A): s
       return box;
     }));
   });
-  let out: Tensor;
-  try {
-    out = f(...(traced as A));
-  } finally {
-    trace.finished = true;
-  }
-  return render(trace, out, leafPaths);
+  return render(trace, runTrace(trace, f, traced) as Tensor, leafPaths);
 }
 
 /** The DOT text of a finished trace whose function returned `out`. */

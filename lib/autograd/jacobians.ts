@@ -2,7 +2,15 @@
 // (forward mode), `hessian`, `hvp` (forward-over-reverse) and `elementwiseGrad`.
 
 import { Matrix } from "../matrix.ts";
-import { checkArgnum, flatten, type Grad, jvp, makeVjp } from "./transforms.ts";
+import {
+  checkArgnum,
+  flatten,
+  type Grad,
+  jvp,
+  makeVjp,
+  ofArgument,
+  unitCotangent,
+} from "./transforms.ts";
 import {
   describe,
   formatShape,
@@ -15,11 +23,6 @@ import {
 
 // deno-lint-ignore no-explicit-any
 type Fn = (...args: any[]) => unknown;
-
-/** `args` with `args[argnum]` replaced by `x`. */
-function replace(args: unknown[], argnum: number, x: unknown): unknown[] {
-  return args.map((a, i) => i === argnum ? x : a);
-}
 
 function outsideTransforms(where: string, what: string): TypeError {
   return new TypeError(
@@ -94,11 +97,7 @@ export function jacobian<A extends any[]>(
 ): (...args: A) => Value {
   return (...args: A) => {
     const x = argumentValue("jacobian", args, argnum);
-    const [y, pullback] = makeVjp(
-      (z: unknown) => f(...(replace(args, argnum, z) as A)),
-      [x],
-      "jacobian",
-    );
+    const [y, pullback] = makeVjp(ofArgument(f, args, argnum), [x], "jacobian");
     const out = outputValue("jacobian", y);
     if (typeof x === "number" && typeof out === "number") {
       return dataOf("jacobian", pullback(1)[0])[0];
@@ -133,7 +132,7 @@ export function jacfwd<A extends any[]>(
 ): (...args: A) => Value {
   return (...args: A) => {
     const x = argumentValue("jacfwd", args, argnum);
-    const g = (z: unknown) => f(...(replace(args, argnum, z) as A));
+    const g = ofArgument(f, args, argnum);
     const forward = jvp as unknown as (f: Fn, p: unknown[], t: unknown[]) => [unknown, unknown];
     const n = size(x);
     let J: Matrix | undefined;
@@ -180,19 +179,8 @@ export function hessian<A extends any[]>(
 /** `grad(f, argnum)` with `where` in its messages, for the second-order transforms. */
 function scalarGradient(where: string, f: Fn, argnum: number): Fn {
   return (...args: unknown[]) => {
-    const [y, pullback] = makeVjp((z: unknown) => f(...replace(args, argnum, z)), [
-      args[argnum],
-    ], where);
-    const tensor = typeof y === "number" || y instanceof Matrix || y instanceof Traced;
-    const s = tensor ? shapeOf(y) : undefined;
-    if (!tensor || (s !== undefined && (s[0] !== 1 || s[1] !== 1))) {
-      const got = s === undefined ? describe(y) : `a ${formatShape(s)} matrix`;
-      throw new TypeError(
-        `${where}: the function must return a scalar (a number or a 1x1 matrix), got ${got}; ` +
-          "reduce it with sum() or mean()",
-      );
-    }
-    return pullback(s === undefined ? 1 : Matrix.full(1, 1, 1))[0];
+    const [y, pullback] = makeVjp(ofArgument(f, args, argnum), [args[argnum]], where);
+    return pullback(unitCotangent(where, y, "reduce it with sum() or mean()"))[0];
   };
 }
 /**
@@ -228,7 +216,7 @@ export function hvp<A extends any[], N extends number = 0>(
     const args = argsAndV.slice(0, -1), v = argsAndV.at(-1);
     checkArgnum("hvp", argnum, args);
     checkStructure(args[argnum], v, argnum);
-    const g = (z: unknown) => gradient(...replace(args, argnum, z));
+    const g = ofArgument(gradient, args, argnum);
     return forward(g, [args[argnum]], [v])[1] as Grad<A[N]>;
   };
 }
@@ -254,11 +242,7 @@ export function elementwiseGrad<A extends any[], N extends number = 0>(
 ): (...args: A) => Grad<A[N]> {
   return (...args: A) => {
     checkArgnum("elementwiseGrad", argnum, args);
-    const [y, pullback] = makeVjp(
-      (z: unknown) => f(...(replace(args, argnum, z) as A)),
-      [args[argnum]],
-      "elementwiseGrad",
-    );
+    const [y, pullback] = makeVjp(ofArgument(f, args, argnum), [args[argnum]], "elementwiseGrad");
     const [leaves, rebuild] = flatten(y, "elementwiseGrad", "the result");
     const ones = leaves.map((leaf) => {
       const s = shapeOf(leaf);

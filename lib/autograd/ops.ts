@@ -1,10 +1,9 @@
 // The public ops and the one primitive table, assembled from the op families in ./ops/:
-// element-wise (ops/elementwise.ts), reductions and broadcasting (ops/reductions.ts) and
-// linear (ops/linear.ts). Each family declares its primitives with forward, VJP and JVP side
-// by side (and its graph label); adding an op means touching its family file, the
-// finite-difference test table and, to make it public, mod.ts.
-// Shapes and selection (ops/shapes.ts) and linear algebra (ops/linalg.ts) are families too.
-// Composites (ops written with other ops, no rules of their own) follow the table.
+// element-wise, reductions and broadcasting, extrema, linear, shapes and selection, and linear
+// algebra. Each family file declares its primitives with forward, VJP and JVP side by side (and
+// its graph label); adding an op means touching its family file, the finite-difference test
+// table and, to make it public, mod.ts. Composites with no rules of their own, such as `mean`,
+// live in their family or below the table.
 
 import { checkTensor, type Primitive, shapeOf, type Tensor } from "./tracer.ts";
 import { div, elementwise } from "./ops/elementwise.ts";

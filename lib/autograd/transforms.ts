@@ -29,8 +29,8 @@ export type Grad<T> = T extends number ? number
   : T extends object ? { -readonly [K in keyof T]: Grad<T[K]> }
   : never;
 
-/** @internal Whether `x` is a leaf of a tree: a number, a matrix or a traced value. */
-export function isLeaf(x: unknown): x is Tensor {
+/** Whether `x` is a leaf of a tree: a number, a matrix or a traced value. */
+function isLeaf(x: unknown): x is Tensor {
   return typeof x === "number" || x instanceof Matrix || x instanceof Traced;
 }
 
@@ -80,9 +80,12 @@ function zerosLike(t: Tensor): Value {
   return s === undefined ? 0 : Matrix.zeros(s[0], s[1]);
 }
 
-/** Runs `f(...args)` under `trace`, which is finished however `f` ends. */
+/**
+ * @internal Runs `f(...args)` under `trace`, which is finished however `f` ends, so a box that
+ * escapes is refused by the next op.
+ */
 // deno-lint-ignore no-explicit-any
-function run(trace: Trace, f: (...args: any[]) => unknown, args: unknown[]): unknown {
+export function runTrace(trace: Trace, f: (...args: any[]) => unknown, args: unknown[]): unknown {
   try {
     return f(...args);
   } finally {
@@ -117,7 +120,7 @@ export function makeVjp(
       return box;
     }));
   });
-  const [outs, rebuildOut, outPaths] = flatten(run(trace, f, traced), where, RESULT);
+  const [outs, rebuildOut, outPaths] = flatten(runTrace(trace, f, traced), where, RESULT);
   const own = (t: Tensor): t is Traced => t instanceof Traced && t.trace === trace;
   const values = outs.map((t) => own(t) ? t.value : t);
   const pullback = (g: unknown): unknown[] => {
@@ -173,14 +176,35 @@ export function checkArgnum(where: string, argnum: number, args: unknown[]): voi
   }
 }
 
-function unitCotangent(where: string, value: unknown): Tensor {
+/**
+ * @internal `f` as a function of its argument `argnum` alone, the other arguments fixed to
+ * those of `args`: what every transform differentiates.
+ */
+export function ofArgument<R>(
+  // deno-lint-ignore no-explicit-any
+  f: (...args: any[]) => R,
+  args: readonly unknown[],
+  argnum: number,
+): (x: unknown) => R {
+  return (x) => f(...args.map((a, i) => i === argnum ? x : a));
+}
+
+/**
+ * @internal The cotangent 1 for a scalar output `value` (a number, or a 1x1 matrix), else a
+ * TypeError naming `where`, what it got and `remedy`.
+ */
+export function unitCotangent(
+  where: string,
+  value: unknown,
+  remedy = "reduce it with sum() or mean(), or use vjp()",
+): Tensor {
   const s = isLeaf(value) ? shapeOf(value) : [];
   if (s === undefined) return 1;
   if (s[0] === 1 && s[1] === 1) return Matrix.full(1, 1, 1);
   const got = s.length === 2 ? `a ${formatShape(s as [number, number])} matrix` : describe(value);
   throw new TypeError(
     `${where}: the function must return a scalar (a number or a 1x1 matrix), got ${got}; ` +
-      "reduce it with sum() or mean(), or use vjp()",
+      remedy,
   );
 }
 
@@ -203,11 +227,7 @@ export function valueAndGrad<A extends any[], N extends number = 0>(
 ): <B extends A>(...args: B) => [Value, Grad<B[N]>] {
   return <B extends A>(...args: B) => {
     checkArgnum("grad", argnum, args);
-    const [value, pullback] = makeVjp(
-      (x: unknown) => f(...(args.map((a, i) => i === argnum ? x : a) as A)),
-      [args[argnum]],
-      "grad",
-    );
+    const [value, pullback] = makeVjp(ofArgument(f, args, argnum), [args[argnum]], "grad");
     const gradient = pullback(unitCotangent("grad", value))[0] as Grad<B[N]>;
     return [value as Value, gradient];
   };
@@ -302,7 +322,7 @@ export function jvp<A extends any[], R extends Tree>(
       return traceTangent(trace, leaf, tleaves[j]);
     }));
   });
-  const [outs, rebuild] = flatten(run(trace, f, traced), "jvp", RESULT);
+  const [outs, rebuild] = flatten(runTrace(trace, f, traced), "jvp", RESULT);
   const own = (t: Tensor): t is Traced => t instanceof Traced && t.trace === trace;
   const values = outs.map((t) => own(t) ? t.value : t);
   const tangentsOut = outs.map((t) => own(t) ? t.tangent! : zerosLike(t));

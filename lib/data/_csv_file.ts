@@ -53,7 +53,7 @@ export async function checkedSize(
  * Throws a DataError when `bytes`, the start of a file, look UTF-16: a UTF-16 byte order mark,
  * or NUL bytes in the first KiB (text files hold none).
  */
-export function checkEncoding(bytes: Uint8Array, source: string): void {
+function checkEncoding(bytes: Uint8Array, source: string): void {
   const bom = bytes[0] === 0xff && bytes[1] === 0xfe
     ? "UTF-16LE"
     : bytes[0] === 0xfe && bytes[1] === 0xff

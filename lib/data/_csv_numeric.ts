@@ -16,7 +16,7 @@ export type HeaderCallback = (names: readonly string[], line: number) => void;
 export type RowCallback = (values: Float64Array, line: number, cells: readonly string[]) => void;
 
 /** The column names of a file without a header: "column 1", "column 2", …. */
-export function positionNames(count: number): string[] {
+function positionNames(count: number): string[] {
   return Array.from({ length: count }, (_, j) => `column ${j + 1}`);
 }
 

@@ -226,71 +226,95 @@ export async function downloadBytes(
   options: DownloadOptions = {},
 ): Promise<Uint8Array> {
   const connectMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  const maxBytes = options.maxBytes ?? HTRU2_MAX_BYTES;
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let timedOut: DownloadTimeoutError | undefined;
-  let received = 0;
-  const arm = (ms: number, fail: () => DownloadTimeoutError) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(timedOut = fail()), ms);
-  };
-  const idle = () =>
-    arm(idleMs, () =>
-      new DownloadTimeoutError(
-        `Download of ${url} stalled: less than ${IDLE_WINDOW_BYTES / 1024} KiB arrived in ` +
-          `${seconds(idleMs)} (the idle timeout), after ${received.toLocaleString("en")} bytes; ` +
-          "check the connection or the server, or allow a longer idle timeout",
-        "idle",
-      ));
+  const watchdog = new Watchdog();
   try {
-    arm(connectMs, () =>
+    watchdog.arm(connectMs, () =>
       new DownloadTimeoutError(
         `Download of ${url} failed: no response within ${seconds(connectMs)} (the connect ` +
           "timeout); check the URL and the connection, or allow a longer connect timeout",
         "connect",
       ));
-    const response = await fetch(url, { signal: controller.signal });
+    const response = await fetch(url, { signal: watchdog.controller.signal });
     if (!response.ok) {
       await response.body?.cancel();
       throw new DataError(
         `Download of ${url} failed: HTTP ${response.status} ${response.statusText}`.trim(),
       );
     }
-    const length = Number(response.headers.get("content-length") ?? NaN);
-    const total = Number.isFinite(length) ? length : undefined;
-    const tooLarge = (size: string) =>
-      new DataError(
-        `Download of ${url} failed: ${size} is more than the limit of ` +
-          `${maxBytes.toLocaleString("en")} bytes; check the URL (HTRU2's zip is ~1 MB)`,
-      );
-    if (total !== undefined && total > maxBytes) {
-      await response.body?.cancel();
-      throw tooLarge(`the announced size (${total.toLocaleString("en")} bytes)`);
-    }
-    idle();
-    const chunks: Uint8Array[] = [];
-    let window = 0;
-    for await (const chunk of response.body ?? []) {
-      chunks.push(chunk);
-      received += chunk.length;
-      if (received > maxBytes) {
-        controller.abort();
-        throw tooLarge("the body");
-      }
-      window += chunk.length;
-      if (window >= IDLE_WINDOW_BYTES) (window = 0, idle());
-      options.onProgress?.(received, total);
-    }
-    return concat(chunks, received);
+    return await readBody(response, url, watchdog, options);
   } catch (e) {
-    if (timedOut) throw timedOut;
+    if (watchdog.timedOut) throw watchdog.timedOut;
     if (e instanceof DataError) throw e;
     throw new DataError(`Download of ${url} failed: ${(e as Error).message}`, { cause: e });
   } finally {
-    clearTimeout(timer);
+    watchdog.stop();
   }
+}
+
+/** A download's one timer: when it runs out, it aborts the fetch with the error it holds. */
+class Watchdog {
+  readonly controller = new AbortController();
+  /** The timeout that aborted the download, if one did. */
+  timedOut: DownloadTimeoutError | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** (Re)starts the timer: after `ms` milliseconds it aborts with the error `fail()` makes. */
+  arm(ms: number, fail: () => DownloadTimeoutError): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.controller.abort(this.timedOut = fail()), ms);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/**
+ * The body of `response`, refused beyond `maxBytes` (announced or received), with the idle
+ * timeout re-armed for every {@linkcode IDLE_WINDOW_BYTES} that arrive.
+ */
+async function readBody(
+  response: Response,
+  url: string,
+  watchdog: Watchdog,
+  options: DownloadOptions,
+): Promise<Uint8Array> {
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const maxBytes = options.maxBytes ?? HTRU2_MAX_BYTES;
+  const length = Number(response.headers.get("content-length") ?? NaN);
+  const total = Number.isFinite(length) ? length : undefined;
+  const tooLarge = (size: string) =>
+    new DataError(
+      `Download of ${url} failed: ${size} is more than the limit of ` +
+        `${maxBytes.toLocaleString("en")} bytes; check the URL (HTRU2's zip is ~1 MB)`,
+    );
+  if (total !== undefined && total > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge(`the announced size (${total.toLocaleString("en")} bytes)`);
+  }
+  let received = 0, window = 0;
+  const idle = () =>
+    watchdog.arm(idleMs, () =>
+      new DownloadTimeoutError(
+        `Download of ${url} stalled: less than ${IDLE_WINDOW_BYTES / 1024} KiB arrived in ` +
+          `${seconds(idleMs)} (the idle timeout), after ${received.toLocaleString("en")} bytes; ` +
+          "check the connection or the server, or allow a longer idle timeout",
+        "idle",
+      ));
+  idle();
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of response.body ?? []) {
+    chunks.push(chunk);
+    received += chunk.length;
+    if (received > maxBytes) {
+      watchdog.controller.abort();
+      throw tooLarge("the body");
+    }
+    window += chunk.length;
+    if (window >= IDLE_WINDOW_BYTES) (window = 0, idle());
+    options.onProgress?.(received, total);
+  }
+  return concat(chunks, received);
 }
 
 /** Options for {@linkcode extractHtru2Csv}. */

@@ -1,4 +1,4 @@
-// Classification metrics: argmax predictions of the MLP, accuracy, per-class recall/precision/F1.
+// Classification metrics: argmax predictions, multi-class and two-class scores, ROC and PR curves.
 
 import type { Matrix } from "../matrix.ts";
 import { mlpForward } from "./mlp.ts";

@@ -72,16 +72,30 @@ function describeShapes(r: Raveled): string {
   return parts.length > 6 ? `${parts.length} leaves` : `[${parts.join(", ")}]`;
 }
 
-/** Throws a RangeError unless `value` is a finite number satisfying `test`. */
-export function checkNumber(
-  where: string,
-  name: string,
-  value: unknown,
-  test: (x: number) => boolean,
-  expected: string,
-): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || !test(value)) {
-    throw new RangeError(`${where}: ${name} must be ${expected}, got ${String(value)}`);
+/** A condition on a finite number, and how an error message states it. */
+export interface Bound {
+  /** Whether a finite number meets the condition. */
+  test: (x: number) => boolean;
+  /** The condition in words, after "must be". */
+  expected: string;
+}
+
+/** x ≥ 0: learning rates, eps, weight decay. */
+export const NON_NEGATIVE: Bound = { test: (x) => x >= 0, expected: "a finite number >= 0" };
+/** x > 0. */
+export const POSITIVE: Bound = { test: (x) => x > 0, expected: "a finite number > 0" };
+/** A whole number ≥ 1: step and iteration counts. */
+export const POSITIVE_INTEGER: Bound = {
+  test: (x) => Number.isInteger(x) && x > 0,
+  expected: "a positive integer",
+};
+/** x in [0, 1): decay factors of running averages (momentum, α, β₁, β₂). */
+export const DECAY: Bound = { test: (x) => x >= 0 && x < 1, expected: "a number in [0, 1)" };
+
+/** Throws a RangeError unless `value` is a finite number within `bound`; returns it. */
+export function checkNumber(where: string, name: string, value: unknown, bound: Bound): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || !bound.test(value)) {
+    throw new RangeError(`${where}: ${name} must be ${bound.expected}, got ${String(value)}`);
   }
   return value;
 }

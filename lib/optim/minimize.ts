@@ -4,7 +4,7 @@ import { Matrix } from "../matrix.ts";
 import type { Tensor, Value } from "../autograd/tracer.ts";
 import { type Tree, valueAndGrad } from "../autograd/transforms.ts";
 import { hvp } from "../autograd/jacobians.ts";
-import { checkNumber, ravel } from "./_flat.ts";
+import { checkNumber, POSITIVE, POSITIVE_INTEGER, ravel } from "./_flat.ts";
 import { dot, type Point, wolfeLineSearch } from "./_linesearch.ts";
 
 /** Options of {@linkcode minimize}. */
@@ -125,30 +125,16 @@ function checkOptions(options: MinimizeOptions) {
       `minimize: method must be "lbfgs" or "newton", got ${JSON.stringify(method)}`,
     );
   }
-  const positiveInteger = (x: number) => Number.isInteger(x) && x > 0;
   return {
     method,
-    tolerance: checkNumber(
-      "minimize",
-      "tolerance",
-      options.tolerance ?? 1e-8,
-      (x) => x > 0,
-      "a finite number > 0",
-    ),
+    tolerance: checkNumber("minimize", "tolerance", options.tolerance ?? 1e-8, POSITIVE),
     maxIterations: checkNumber(
       "minimize",
       "maxIterations",
       options.maxIterations ?? 1000,
-      positiveInteger,
-      "a positive integer",
+      POSITIVE_INTEGER,
     ),
-    memory: checkNumber(
-      "minimize",
-      "memory",
-      options.memory ?? 10,
-      positiveInteger,
-      "a positive integer",
-    ),
+    memory: checkNumber("minimize", "memory", options.memory ?? 10, POSITIVE_INTEGER),
   };
 }
 

@@ -1,7 +1,15 @@
 // Optimizers in the Optax shape over parameter trees, and in place over flat vectors; one kernel each.
 
 import type { Tree } from "../autograd/transforms.ts";
-import { checkNumber, checkOptionsObject, checkSameStructure, ravel } from "./_flat.ts";
+import {
+  checkNumber,
+  checkOptionsObject,
+  checkSameStructure,
+  DECAY,
+  NON_NEGATIVE,
+  POSITIVE,
+  ravel,
+} from "./_flat.ts";
 import { type LearningRate, toRate } from "./schedules.ts";
 
 /**
@@ -82,13 +90,10 @@ function makeOptimizer(where: string, stages: readonly Stage[]): Optimizer {
   const usesParams = stages.some((s) => s.usesParams);
   const run = makeRunner(stages);
   const initFlat = (n: number): OptimizerState => {
-    checkNumber(
-      where,
-      "the parameter count",
-      n,
-      (x) => Number.isInteger(x) && x >= 0,
-      "an integer >= 0",
-    );
+    checkNumber(where, "the parameter count", n, {
+      test: (x) => Number.isInteger(x) && x >= 0,
+      expected: "an integer >= 0",
+    });
     return { count: 0, slots: Array.from({ length: slotCount }, () => new Float64Array(n)) };
   };
   return {
@@ -234,13 +239,7 @@ export function sgd(options: SgdOptions): Optimizer {
   const where = "sgd";
   checkOptionsObject(where, options);
   const rate = toRate(where, options.lr);
-  const mu = checkNumber(
-    where,
-    "momentum",
-    options.momentum ?? 0,
-    (x) => x >= 0 && x < 1,
-    "a number in [0, 1)",
-  );
+  const mu = checkNumber(where, "momentum", options.momentum ?? 0, DECAY);
   const nesterov = options.nesterov ?? false;
   if (typeof nesterov !== "boolean") {
     throw new TypeError(`${where}: nesterov must be a boolean, got ${String(nesterov)}`);
@@ -294,14 +293,8 @@ export function rmsprop(options: RmspropOptions): Optimizer {
   const where = "rmsprop";
   checkOptionsObject(where, options);
   const rate = toRate(where, options.lr);
-  const alpha = checkNumber(
-    where,
-    "alpha",
-    options.alpha ?? 0.99,
-    (x) => x >= 0 && x < 1,
-    "a number in [0, 1)",
-  );
-  const eps = checkNumber(where, "eps", options.eps ?? 1e-8, (x) => x >= 0, "a finite number >= 0");
+  const alpha = checkNumber(where, "alpha", options.alpha ?? 0.99, DECAY);
+  const eps = checkNumber(where, "eps", options.eps ?? 1e-8, NON_NEGATIVE);
   const stage: Stage = {
     kind: "update",
     slots: 1,
@@ -377,22 +370,15 @@ export function adam(options: AdamOptions): Optimizer {
  */
 export function adamw(options: AdamWOptions): Optimizer {
   checkOptionsObject("adamw", options);
-  const wd = checkNumber(
-    "adamw",
-    "weightDecay",
-    options.weightDecay ?? 0.01,
-    (x) => x >= 0,
-    "a finite number >= 0",
-  );
+  const wd = checkNumber("adamw", "weightDecay", options.weightDecay ?? 0.01, NON_NEGATIVE);
   return makeOptimizer("adamw", [adamStage("adamw", options, wd)]);
 }
 
 function adamStage(where: string, options: AdamOptions, wd: number): Stage {
   const rate = toRate(where, options.lr);
-  const unit = (x: number) => x >= 0 && x < 1;
-  const b1 = checkNumber(where, "beta1", options.beta1 ?? 0.9, unit, "a number in [0, 1)");
-  const b2 = checkNumber(where, "beta2", options.beta2 ?? 0.999, unit, "a number in [0, 1)");
-  const eps = checkNumber(where, "eps", options.eps ?? 1e-8, (x) => x >= 0, "a finite number >= 0");
+  const b1 = checkNumber(where, "beta1", options.beta1 ?? 0.9, DECAY);
+  const b2 = checkNumber(where, "beta2", options.beta2 ?? 0.999, DECAY);
+  const eps = checkNumber(where, "eps", options.eps ?? 1e-8, NON_NEGATIVE);
   return {
     kind: "update",
     slots: 2,
@@ -429,7 +415,7 @@ function adamStage(where: string, options: AdamOptions, wd: number): Stage {
  * ```
  */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
-  checkNumber("clipByGlobalNorm", "maxNorm", maxNorm, (x) => x > 0, "a finite number > 0");
+  checkNumber("clipByGlobalNorm", "maxNorm", maxNorm, POSITIVE);
   const stage: Stage = {
     kind: "gradient",
     slots: 0,

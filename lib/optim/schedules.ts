@@ -1,6 +1,6 @@
 // Learning-rate schedules: functions of the step, usable wherever an optimizer takes `lr`.
 
-import { checkNumber } from "./_flat.ts";
+import { checkNumber, NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER } from "./_flat.ts";
 
 /**
  * A learning rate as a function of the step: the number of updates already applied (0 for the
@@ -10,10 +10,6 @@ export type Schedule = (step: number) => number;
 
 /** A learning rate: a fixed number, or a {@linkcode Schedule}. */
 export type LearningRate = number | Schedule;
-
-const nonNegative = (x: number) => x >= 0;
-const positive = (x: number) => x > 0;
-const positiveInteger = (x: number) => x > 0 && Number.isInteger(x);
 
 /**
  * The same rate at every step.
@@ -26,7 +22,7 @@ const positiveInteger = (x: number) => x > 0 && Number.isInteger(x);
  * ```
  */
 export function constantSchedule(value: number): Schedule {
-  checkNumber("constantSchedule", "value", value, nonNegative, "a finite number >= 0");
+  checkNumber("constantSchedule", "value", value, NON_NEGATIVE);
   return () => value;
 }
 
@@ -56,14 +52,13 @@ export interface ExponentialDecayOptions {
  */
 export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
   const where = "exponentialDecay";
-  const init = checkNumber(where, "init", options.init, nonNegative, "a finite number >= 0");
-  const rate = checkNumber(where, "decayRate", options.decayRate, positive, "a finite number > 0");
+  const init = checkNumber(where, "init", options.init, NON_NEGATIVE);
+  const rate = checkNumber(where, "decayRate", options.decayRate, POSITIVE);
   const every = checkNumber(
     where,
     "transitionSteps",
     options.transitionSteps ?? 1,
-    positiveInteger,
-    "a positive integer",
+    POSITIVE_INTEGER,
   );
   const staircase = options.staircase ?? false;
   return (step) => {
@@ -97,21 +92,12 @@ export interface CosineDecayOptions {
  */
 export function cosineDecay(options: CosineDecayOptions): Schedule {
   const where = "cosineDecay";
-  const init = checkNumber(where, "init", options.init, nonNegative, "a finite number >= 0");
-  const steps = checkNumber(
-    where,
-    "decaySteps",
-    options.decaySteps,
-    positiveInteger,
-    "a positive integer",
-  );
-  const alpha = checkNumber(
-    where,
-    "alpha",
-    options.alpha ?? 0,
-    (x) => x >= 0 && x <= 1,
-    "a number in [0, 1]",
-  );
+  const init = checkNumber(where, "init", options.init, NON_NEGATIVE);
+  const steps = checkNumber(where, "decaySteps", options.decaySteps, POSITIVE_INTEGER);
+  const alpha = checkNumber(where, "alpha", options.alpha ?? 0, {
+    test: (x) => x >= 0 && x <= 1,
+    expected: "a number in [0, 1]",
+  });
   return (step) => {
     const cosine = 0.5 * (1 + Math.cos(Math.PI * Math.min(step, steps) / steps));
     return init * ((1 - alpha) * cosine + alpha);
@@ -141,15 +127,9 @@ export interface LinearWarmupOptions {
  */
 export function linearWarmup(options: LinearWarmupOptions): Schedule {
   const where = "linearWarmup";
-  const init = checkNumber(where, "init", options.init ?? 0, nonNegative, "a finite number >= 0");
-  const peak = checkNumber(where, "peak", options.peak, nonNegative, "a finite number >= 0");
-  const steps = checkNumber(
-    where,
-    "warmupSteps",
-    options.warmupSteps,
-    positiveInteger,
-    "a positive integer",
-  );
+  const init = checkNumber(where, "init", options.init ?? 0, NON_NEGATIVE);
+  const peak = checkNumber(where, "peak", options.peak, NON_NEGATIVE);
+  const steps = checkNumber(where, "warmupSteps", options.warmupSteps, POSITIVE_INTEGER);
   return (step) => init + (peak - init) * Math.min(step, steps) / steps;
 }
 
@@ -185,13 +165,10 @@ export function joinSchedules(
   }
   boundaries.forEach((b, i) => {
     const previous = i === 0 ? 0 : boundaries[i - 1];
-    checkNumber(
-      where,
-      `boundaries[${i}]`,
-      b,
-      (x) => Number.isInteger(x) && x > previous,
-      `an integer above ${previous}`,
-    );
+    checkNumber(where, `boundaries[${i}]`, b, {
+      test: (x) => Number.isInteger(x) && x > previous,
+      expected: `an integer above ${previous}`,
+    });
   });
   return (step) => {
     let i = 0;
@@ -214,6 +191,9 @@ export function toRate(where: string, lr: unknown): Schedule {
       return value;
     };
   }
-  const value = checkNumber(where, "lr", lr, nonNegative, "a finite number >= 0 or a schedule");
+  const value = checkNumber(where, "lr", lr, {
+    test: NON_NEGATIVE.test,
+    expected: `${NON_NEGATIVE.expected} or a schedule`,
+  });
   return () => value;
 }
