@@ -1,7 +1,7 @@
 // Draws ROC or precision–recall curves as a standalone SVG: one panel per model, a line per fold, the mean.
 
 import type { Curve } from "../lib/nn/metrics.ts";
-import { niceTicks } from "./_loss_svg.ts";
+import { escape, line, niceTicks, round, text } from "./_svg.ts";
 
 /** One panel: a model's fold curves and its summary label. */
 export interface CurvePanel {
@@ -142,30 +142,4 @@ function drawPanel(panel: CurvePanel, kind: "roc" | "pr", x0: number, y0: number
     text(lx + 28, ly + 18, `mean of ${n} fold${n === 1 ? "" : "s"}`, 11),
   );
   return out;
-}
-
-function round(v: number): number {
-  return Math.round(v * 10) / 10;
-}
-
-function line(x1: number, y1: number, x2: number, y2: number, stroke: string): string {
-  return `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${stroke}"/>`;
-}
-
-function text(
-  x: number,
-  y: number,
-  content: string,
-  size: number,
-  style: { anchor?: string; fill?: string; weight?: string } = {},
-): string {
-  const attrs = [`x="${x}"`, `y="${y}"`, `font-size="${size}"`];
-  if (style.anchor) attrs.push(`text-anchor="${style.anchor}"`);
-  if (style.fill) attrs.push(`fill="${style.fill}"`);
-  if (style.weight) attrs.push(`font-weight="${style.weight}"`);
-  return `<text ${attrs.join(" ")}>${escape(content)}</text>`;
-}
-
-function escape(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

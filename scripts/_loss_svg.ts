@@ -2,9 +2,6 @@
 
 import { line, niceTicks, round, svgOpening, text, verticalText } from "./_svg.ts";
 
-// Kept here until scripts/_curves_svg.ts imports it from ./_svg.ts.
-export { niceTicks } from "./_svg.ts";
-
 /** One logged loss value. */
 export interface LossPoint {
   /** The training step (1-based) after which the loss was measured. */

@@ -17,7 +17,8 @@ import {
 import { formatJson } from "../scripts/_outputs.ts";
 import { createRng } from "../lib/random.ts";
 import { meanStd, runSeeds, runSeedsCli, seedsTable } from "../scripts/seeds.ts";
-import { niceTicks, renderLossSvg } from "../scripts/_loss_svg.ts";
+import { renderLossSvg } from "../scripts/_loss_svg.ts";
+import { niceTicks } from "../scripts/_svg.ts";
 import {
   htru2Zip,
   needsPulsarData,
