@@ -4,19 +4,19 @@
 //   mkdir -p /tmp/base && git archive <commit> lib mod.ts deno.json deno.lock scripts | tar -x -C /tmp/base
 //   deno run -A --config tests/bench/deno.json tests/bench/train_loop_bench.ts --old /tmp/base [--rounds 15] [--fresh 9]
 //
-// Prints, per tree, the median (and fastest) `seconds / steps` of the runs, the time of steps
-// 1–50, 51–100 and 101–1000 of its first run (from `onLog` at the default `logEvery` 50), the
+// Prints, per tree, the median (and fastest) `seconds / steps` of the runs (warm code), the
 // load average, and whether the two trees' trained parameters are bit-identical. With
-// `--fresh N` it first alternates N fresh `scripts/train.ts` processes of each tree (the default
-// run, as `deno task train` runs it) and prints their `training.seconds / steps`, process start
-// to files written, and whether their model.json files are byte-identical.
+// `--fresh N` it first alternates, N times per tree, a fresh `scripts/train.ts` process (the
+// default run, as `deno task train` runs it: its `training.seconds / steps`, process start to
+// files written, and whether the model.json files are byte-identical) and a fresh process
+// running one `train()` (the time of steps 1–50, 51–100 and 101–1000, from `onLog` at the
+// default `logEvery` 50: where the warm-up goes).
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import * as ours from "../../mod.ts";
 
-type Mod = typeof ours;
+type Mod = typeof import("../../mod.ts");
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     old: { type: "string" },
     rounds: { type: "string", default: "15" },
     fresh: { type: "string", default: "0" },
+    child: { type: "string" },
     steps: { type: "string", default: "1000" },
     data: {
       type: "string",
@@ -32,7 +33,12 @@ const { values } = parseArgs({
   },
 });
 if (values.old === undefined) throw new Error("--old DIR: a copy of lib/ and mod.ts to compare");
-const theirs: Mod = await import(pathToFileURL(join(Deno.realPathSync(values.old), "mod.ts")).href);
+const trees = {
+  old: Deno.realPathSync(values.old),
+  new: new URL("../..", import.meta.url).pathname,
+};
+const load = (who: "old" | "new"): Promise<Mod> =>
+  import(pathToFileURL(join(trees[who], "mod.ts")).href);
 
 // The CSV: 8 feature columns, then the 0/1 label.
 const lines = (await Deno.readTextFile(values.data)).trim().split("\n").slice(1);
@@ -67,9 +73,8 @@ async function run(m: Mod) {
   return { perStep: result.seconds * 1e6 / steps, phases, bits };
 }
 
-const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+const loadavg = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
-console.log(`load average before: ${load()}`);
 
 /** Fresh default runs of each tree's scripts/train.ts, alternating. */
 async function fresh(n: number): Promise<void> {
@@ -83,6 +88,7 @@ async function fresh(n: number): Promise<void> {
   };
   const dir = await Deno.makeTempDir({ prefix: "train_loop_bench_" });
   const models = new Set<string>();
+  const phases = { old: [] as number[][], new: [] as number[][] };
   try {
     for (let r = 0; r < n; r++) {
       const order = r % 2 === 0 ? (["old", "new"] as const) : (["new", "old"] as const);
@@ -101,6 +107,12 @@ async function fresh(n: number): Promise<void> {
         res[who].perStep.push(metrics.training.seconds * 1e6 / metrics.config.steps);
         res[who].wall.push(wall);
         models.add(await Deno.readTextFile(join(out, "model.json")));
+        // One train() in a fresh process of its own: where the warm-up goes.
+        const child = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", import.meta.filename!, ...Deno.args, "--child", who],
+          stderr: "inherit",
+        }).output();
+        phases[who].push(JSON.parse(new TextDecoder().decode(child.stdout)));
       }
     }
   } finally {
@@ -113,18 +125,29 @@ async function fresh(n: number): Promise<void> {
         `(fastest ${Math.min(...perStep).toFixed(1)}); process start to files written ms median ` +
         `${median(wall).toFixed(0)} (fastest ${Math.min(...wall).toFixed(0)})`,
     );
+    const [p1, p2, p3, p4] = [0, 1, 2, 3].map((i) => median(phases[who].map((p) => p[i])));
+    console.log(
+      `${who}: one train() in a fresh process, medians: µs/step ${p4.toFixed(1)}; ms for steps ` +
+        `1-50 ${p1.toFixed(1)}, 51-100 ${p2.toFixed(1)}, 101-${steps} ${p3.toFixed(1)}`,
+    );
   }
   const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(3);
   console.log(
     `old/new fresh: per step ${ratio(res.old.perStep, res.new.perStep)}x, process ` +
       `${ratio(res.old.wall, res.new.wall)}x; model.json byte-identical: ${models.size === 1}`,
   );
-  console.log(`load average after the fresh runs: ${load()}`);
+  console.log(`load average after the fresh runs: ${loadavg()}`);
 }
+if (values.child === "old" || values.child === "new") {
+  const out = await run(await load(values.child));
+  console.log(JSON.stringify([...out.phases, out.perStep]));
+  Deno.exit(0);
+}
+console.log(`load average before: ${loadavg()}`);
 if (Number(values.fresh) > 0) await fresh(Number(values.fresh));
+const [ours, theirs] = [await load("new"), await load("old")];
 const rounds = Number(values.rounds);
 const res = { old: [] as number[], new: [] as number[] };
-const first: Record<string, number[]> = {};
 let same = true;
 for (let r = 0; r < rounds; r++) {
   // Alternate which goes first, so neither always runs on the other's warm caches.
@@ -133,19 +156,16 @@ for (let r = 0; r < rounds; r++) {
   for (const who of order) {
     const out = await run(who === "old" ? theirs : ours);
     res[who].push(out.perStep);
-    first[who] ??= out.phases;
     bits.push(out.bits);
   }
   const [a, b] = bits;
   same &&= a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 }
-console.log(`load average after: ${load()}`);
+console.log(`load average after: ${loadavg()}`);
 for (const who of ["old", "new"] as const) {
-  const [p1, p2, p3] = first[who].map((x) => x.toFixed(1));
   console.log(
-    `${who}: train() µs/step median ${median(res[who]).toFixed(1)} (fastest ${
-      Math.min(...res[who]).toFixed(1)
-    }); first run ms: steps 1-50 ${p1}, 51-100 ${p2}, 101-${steps} ${p3}`,
+    `${who}: warm train() in one process, µs/step median ${median(res[who]).toFixed(1)} ` +
+      `(fastest ${Math.min(...res[who]).toFixed(1)})`,
   );
 }
 const ratios = res.old.map((o, i) => o / res.new[i]);
