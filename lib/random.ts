@@ -115,6 +115,7 @@ export function createRng(seed: number): Rng {
   const next = (): number => ((uint32() >>> 5) * 67108864 + (uint32() >>> 6)) / TWO_53;
   let spare = 0;
   let hasSpare = false;
+  let lastN = NaN, reject = 0; // randint's last valid n (NaN: none yet) and its threshold
   return {
     next,
     normal(): number {
@@ -129,11 +130,15 @@ export function createRng(seed: number): Rng {
       return r * Math.cos(theta);
     },
     randint(n: number): number {
-      if (!Number.isInteger(n) || n < 1 || n > TWO_32) {
-        throw new RangeError(`Rng.randint: n must be an integer from 1 to 2^32, got ${n}`);
+      // A batch draws many times from the same n: its check and threshold are kept.
+      if (n !== lastN) {
+        if (!Number.isInteger(n) || n < 1 || n > TWO_32) {
+          throw new RangeError(`Rng.randint: n must be an integer from 1 to 2^32, got ${n}`);
+        }
+        lastN = n;
+        // Drop the lowest 2^32 mod n outputs so every residue is equally likely.
+        reject = TWO_32 % n;
       }
-      // Drop the lowest 2^32 mod n outputs so every residue is equally likely.
-      const reject = TWO_32 % n;
       let u = uint32();
       while (u < reject) u = uint32();
       return u % n;

@@ -109,10 +109,18 @@ export function gatherRows(
   start: number,
   out: Matrix,
 ): void {
-  const c = src.cols, s = src.data, o = out.data;
-  for (let j = 0; j < out.rows; j++) {
-    const from = indices[start + j] * c, to = j * c;
-    for (let i = 0; i < c; i++) o[to + i] = s[from + i];
+  const c = src.cols, s = src.data, o = out.data, rows = out.rows;
+  if (c >= 64) {
+    // Long rows: a native copy each (a subarray costs more than copying a short row).
+    for (let j = 0; j < rows; j++) {
+      const from = indices[start + j] * c;
+      o.set(s.subarray(from, from + c), j * c);
+    }
+    return;
+  }
+  for (let j = 0, to = 0; j < rows; j++) {
+    const from = indices[start + j] * c, end = to + c;
+    for (let i = from; to < end;) o[to++] = s[i++];
   }
 }
 

@@ -141,7 +141,7 @@ export class ShardRunner {
    * sets {@linkcode FINISHED} and wakes the main thread. Returns false if `stopped()` turned
    * true between shards.
    */
-  work(stopped: () => boolean = () => false): boolean {
+  work(stopped: () => boolean = never): boolean {
     const { control, shards } = this.#buffers;
     const busy = busySlot(this.#buffers, this.#index);
     for (;;) {
@@ -227,6 +227,8 @@ export class ShardRunner {
     Atomics.notify(control, FINISHED);
   }
 }
+
+const never = () => false;
 
 /**
  * The batch's mean loss before the update, once the step is {@linkcode FINISHED}: the weighted

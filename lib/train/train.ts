@@ -3,13 +3,13 @@
 import { Matrix } from "../matrix.ts";
 import type { Tree } from "../autograd/transforms.ts";
 import { withScratch } from "../autograd/ops.ts";
+import { jit } from "../autograd/jit.ts";
 import {
   allocateBuffers,
   type Buffers,
   gatherRows,
   type ParamLayout,
   scalarOf,
-  viewParams,
 } from "./_protocol.ts";
 import { copyIn, copyOut, layoutOf } from "./_params.ts";
 import { batchLoss, importLoss, type LossFn } from "./_shard.ts";
@@ -419,7 +419,9 @@ async function runSteps(
   const { signal, onLog } = options, { state, sampler, best, log } = start;
   const gradient = buffers.slabs.subarray(0, buffers.params.length);
   const evaluate = afterLoss(runner, buffers, loss, batch);
-  const validateInto = validation && best ? validator(buffers, loss, validation, best) : null;
+  const validateInto = validation && best
+    ? validator(buffers, lossValue(runner, loss), validation, best)
+    : null;
   const save = checkpoint && checkpointSaver(checkpoint.path, settings, buffers, options, start);
   const yieldToEventLoop = eventLoopYielder();
   const loop: LoopState = {
@@ -514,13 +516,12 @@ function finish(loop: LoopState, status: Run["status"], divergedAt?: number): Ru
  */
 function validator(
   buffers: Buffers,
-  loss: LossFn,
+  value: (X: Matrix, Y: Matrix) => number,
   validation: { X: Matrix; Y: Matrix },
   best: BestState,
 ): (entry: LossEntry) => boolean {
-  const validate = validationLoss(buffers, loss, validation);
   return (entry) => {
-    const v = validate();
+    const v = value(validation.X, validation.Y);
     if (!Number.isFinite(v)) return false;
     entry.validation = v;
     if (v < best.loss) {
@@ -560,29 +561,39 @@ function checkpointSaver(
     });
 }
 
-/** The loss over the whole validation set at the current parameters, on the main thread. */
-function validationLoss(
-  buffers: Buffers,
-  loss: LossFn,
-  validation: { X: Matrix; Y: Matrix },
-): () => number {
-  return () =>
-    withScratch(() =>
-      scalarOf(
-        loss(viewParams(buffers.params, buffers.layout), validation.X, validation.Y),
-        "train",
-      )
-    );
-}
-
-/** The loss of the current batch at the current (updated) parameters, on the main thread. */
+/**
+ * The loss of the current batch at the current (updated) parameters, on the main thread:
+ * jitted (the eager bits, traced once) unless the step runs eagerly or the loss fails to jit.
+ */
 function afterLoss(runner: StepRunner, buffers: Buffers, loss: LossFn, batch: number) {
   const Xb = Matrix.zeros(batch, buffers.X.cols), Yb = Matrix.zeros(batch, buffers.Y.cols);
+  const value = lossValue(runner, loss);
   return (): number => {
     gatherRows(buffers.X, buffers.indices, 0, Xb);
     gatherRows(buffers.Y, buffers.indices, 0, Yb);
-    return withScratch(() => scalarOf(loss(runner.local.params, Xb, Yb), "train"));
+    return value(Xb, Yb);
   };
+}
+
+/**
+ * `loss` at the live parameters on `X` and `Y`, as a number, inside `withScratch`: through
+ * `jit(loss)` while the main thread's step is jitted, eagerly from the first time it is not
+ * or the jitted loss throws (the eager loss then runs, and throws if it fails too).
+ */
+function lossValue(runner: StepRunner, loss: LossFn): (X: Matrix, Y: Matrix) => number {
+  let jitted: LossFn | undefined = jit(loss);
+  const eager = (X: Matrix, Y: Matrix) => scalarOf(loss(runner.local.params, X, Y), "train");
+  return (X, Y) =>
+    withScratch(() => {
+      if (jitted !== undefined && runner.local.eagerReason === undefined) {
+        try {
+          return scalarOf(jitted(runner.local.params, X, Y), "train");
+        } catch {
+          jitted = undefined;
+        }
+      }
+      return eager(X, Y);
+    });
 }
 
 /**
@@ -599,7 +610,17 @@ function eventLoopYielder(): (() => Promise<unknown>) & { close(): void } {
   return Object.assign(yielder, { close: () => channel.port1.close() });
 }
 
+/**
+ * Whether every element is finite, without a branch per element: `x * 0` is 0 for a finite
+ * `x` and NaN for an infinity or NaN, and a NaN makes the sum NaN. Two sums halve the chain.
+ */
 function allFinite(a: Float64Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
+  let z0 = 0, z1 = 0, i = 0;
+  const n = a.length;
+  for (; i + 1 < n; i += 2) {
+    z0 += a[i] * 0;
+    z1 += a[i + 1] * 0;
+  }
+  if (i < n) z0 += a[i] * 0;
+  return z0 + z1 === 0;
 }
