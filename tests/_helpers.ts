@@ -82,19 +82,25 @@ export function findRealData(name: string): RealData | undefined {
 /** The experiment's balanced pulsar file, found once per test module. */
 export const PULSAR_DATA: RealData | undefined = findRealData("pulsars_tuned.csv");
 
-/** Why tests needing `name` are ignored, with the command that fixes it. */
-function missingDataMessage(name: string, what: string): string {
-  return `No ${what}: the tests that need it are ignored (see the count of ignored tests ` +
+/** The full, unbalanced UCI HTRU_2.csv (17,898 rows, no header), if found. */
+export const FULL_DATA: RealData | undefined = findRealData("HTRU_2.csv");
+
+/** Why tests needing the files `names` are ignored, with the command that fixes it. */
+function missingDataMessage(names: string[]): string {
+  const looked = names.flatMap((name) =>
+    REAL_DATA_DIRS.map((d) => fileURLToPath(new URL(name, d)))
+  );
+  return "No pulsar data: the tests that need it are ignored (see the count of ignored tests " +
     "below). Run `deno task data` once to download HTRU2 (about 1 MB); it writes " +
     `data/pulsars_tuned.csv and data/HTRU_2.csv. Then run the tests again. Looked for ${
-      REAL_DATA_DIRS.map((d) => fileURLToPath(new URL(name, d))).join(" and ")
+      looked.join(", ")
     }.`;
 }
 
-const MISSING_DATA_MESSAGE = missingDataMessage("pulsars_tuned.csv", "pulsar data");
+const MISSING_DATA_MESSAGE = missingDataMessage(["pulsars_tuned.csv"]);
 
 /**
- * Prints `message` once per test run about the missing file `name`. Each test module runs in
+ * Prints `message` once per test run (`name` names its marker file). Each test module runs in
  * its own isolate, so "once per run" needs state outside them: one file in the temp directory
  * holding the id of the test process that last said it.
  */
@@ -116,7 +122,12 @@ function warnOncePerRun(name: string, message: string): void {
   }
 }
 
-if (PULSAR_DATA === undefined) warnOncePerRun("pulsars_tuned.csv", MISSING_DATA_MESSAGE);
+// One message per run for whatever real data is missing, the balanced file or the full one.
+const MISSING_FILES = [
+  ...(PULSAR_DATA === undefined ? ["pulsars_tuned.csv"] : []),
+  ...(FULL_DATA === undefined ? ["HTRU_2.csv"] : []),
+];
+if (MISSING_FILES.length > 0) warnOncePerRun("data", missingDataMessage(MISSING_FILES));
 
 /**
  * The path of the experiment's balanced pulsar file ({@linkcode PULSAR_DATA}). Call it only
@@ -140,9 +151,6 @@ export const needsPulsarData = {
   },
 };
 
-/** The full, unbalanced UCI HTRU_2.csv (17,898 rows, no header), if found. */
-export const FULL_DATA: RealData | undefined = findRealData("HTRU_2.csv");
-
 /**
  * Registers tests that need the full HTRU_2.csv, as {@linkcode needsPulsarData}: ignored
  * (and said once per run, naming `deno task data`) when neither `../shared/data/HTRU_2.csv`
@@ -151,9 +159,6 @@ export const FULL_DATA: RealData | undefined = findRealData("HTRU_2.csv");
 export const needsFullData = {
   /** `Deno.test(name, fn)`, ignored without the data. */
   test(name: string, fn: (path: string, t: Deno.TestContext) => void | Promise<void>): void {
-    if (FULL_DATA === undefined) {
-      warnOncePerRun("HTRU_2.csv", missingDataMessage("HTRU_2.csv", "full HTRU2 data"));
-    }
     Deno.test(name, { ignore: FULL_DATA === undefined }, (t) => fn(FULL_DATA!.path, t));
   },
 };
