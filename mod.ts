@@ -9,7 +9,13 @@ export {
   type RandomUniformOptions,
   type SharedMatrixHandle,
 } from "./lib/matrix.ts";
-export { createRng, type Rng, type RngState, sampleWithoutReplacement } from "./lib/random.ts";
+export {
+  createRng,
+  type Rng,
+  type RngState,
+  sampleWithoutReplacement,
+  shuffle,
+} from "./lib/random.ts";
 
 // Autograd: traced values, the ops (each primitive with its VJP and JVP), and new primitives.
 export { type Tensor, Traced, type Value } from "./lib/autograd/tracer.ts";

@@ -253,3 +253,28 @@ export function sampleWithoutReplacement(rng: Rng, n: number, k: number): number
   }
   return pool.slice(0, k);
 }
+
+/**
+ * Shuffles `items` in place and returns them: a Fisher–Yates shuffle from the end, one
+ * {@linkcode Rng.randint} call per position (`randint(n)`, then `randint(n - 1)`, … down to
+ * `randint(2)`), so the same generator state gives the same order.
+ *
+ * @example
+ * ```ts
+ * import { createRng, shuffle } from "./random.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const order = shuffle(createRng(0), [0, 1, 2, 3, 4]);
+ * assert.deepEqual([...order].sort(), [0, 1, 2, 3, 4]);
+ * assert.deepEqual(shuffle(createRng(0), Int32Array.from([0, 1, 2, 3, 4])), Int32Array.from(order));
+ * ```
+ */
+export function shuffle<A extends { length: number; [i: number]: number }>(rng: Rng, items: A): A {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = rng.randint(i + 1);
+    const t = items[i];
+    items[i] = items[j];
+    items[j] = t;
+  }
+  return items;
+}

@@ -1,6 +1,6 @@
 // Stratified k-fold cross-validation: which rows each fold tests on and trains on.
 
-import type { Rng } from "../random.ts";
+import { type Rng, shuffle } from "../random.ts";
 import type { Split } from "./preprocess.ts";
 
 /**
@@ -50,10 +50,7 @@ export function stratifiedFolds(labels: ArrayLike<number>, k: number, rng: Rng):
           `${k} folds need at least ${k} rows of each class`,
       );
     }
-    for (let i = rows.length - 1; i > 0; i--) {
-      const j = rng.randint(i + 1);
-      [rows[i], rows[j]] = [rows[j], rows[i]];
-    }
+    shuffle(rng, rows);
     for (const row of rows) {
       fold[row] = next;
       next = (next + 1) % k;

@@ -1,7 +1,7 @@
 // The models cross-validation compares, each trained on one training fold and scored on its test fold.
 
 import { Matrix, type SharedMatrixHandle } from "../matrix.ts";
-import { createRng, type Rng } from "../random.ts";
+import { createRng, shuffle } from "../random.ts";
 import {
   add,
   matmul,
@@ -391,7 +391,7 @@ export function trainPractitioner(
     const average = params.map((p) => p.clone());
     const order = Int32Array.from(ys, (_, k) => k);
     return (): Matrix[] => {
-      shuffle(order, rng);
+      shuffle(rng, order);
       for (let start = 0; start < order.length; start += batch) {
         const rows = order.subarray(start, Math.min(start + batch, order.length));
         const Xb = batchOf(Xs, rows);
@@ -499,14 +499,6 @@ function skewedColumns(X: Matrix): number[] {
     if (m2 > 0 && m3 / m2 ** 1.5 > 1) out.push(j);
   }
   return out;
-}
-
-/** Shuffles `a` in place (Fisher–Yates). */
-function shuffle(a: Int32Array, rng: Rng): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.randint(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
 }
 
 function fitLogistic(Xraw: Matrix, ytrain: Int32Array, XtestRaw: Matrix, _seed: number): Fitted {

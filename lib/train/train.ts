@@ -1,4 +1,5 @@
-// Minibatch SGD with the autograd, in-process or data-parallel on workers over shared memory.
+// train(): minibatch training of any parameter tree with any optimizer, in-process or data-parallel
+// on workers over shared memory, with validation, early stopping and checkpoints.
 
 import { Matrix } from "../matrix.ts";
 import type { Tree } from "../autograd/transforms.ts";
