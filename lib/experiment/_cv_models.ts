@@ -1,7 +1,7 @@
 // The models cross-validation compares, each trained on one training fold and scored on its test fold.
 
 import { Matrix, type SharedMatrixHandle } from "../matrix.ts";
-import { createRng, shuffle } from "../random.ts";
+import { createRng, type Rng, shuffle } from "../random.ts";
 import {
   add,
   matmul,
@@ -336,32 +336,34 @@ export interface PractitionerModel {
   training: Fitted["training"];
 }
 
+/** The practitioner network's settings, with numbers widened so a tuning run can change them. */
+type PractitionerSettings = {
+  -readonly [K in keyof typeof MODEL_SETTINGS.practitioner]: (typeof MODEL_SETTINGS.practitioner)[
+    K
+  ] extends number ? number : (typeof MODEL_SETTINGS.practitioner)[K];
+};
+
 /** Trains the practitioner network (see {@linkcode MODEL_SETTINGS}) on the given rows. */
 export function trainPractitioner(
   Xraw: Matrix,
   ytrain: Int32Array,
   seed: number,
 ): PractitionerModel {
+  const settings: PractitionerSettings = {
+    ...MODEL_SETTINGS.practitioner,
+    ...practitionerOverrides,
+  };
   const {
     layers,
-    lr,
     batch,
     maxEpochs,
     patience,
     validationFraction,
     stopOn,
-    pulsarWeight,
-    weightDecay,
-    ema,
     thresholdOn,
     logFeatures,
-    cosineEpochs,
-    cosineAlpha,
     refit,
-  } = {
-    ...MODEL_SETTINGS.practitioner,
-    ...practitionerOverrides,
-  };
+  } = settings;
   const rng = createRng(seed);
   const logColumns = logFeatures === "none"
     ? []
@@ -376,49 +378,9 @@ export function trainPractitioner(
   const yfit = Int32Array.from(split.train, (i) => ytrain[i]);
   const yval = Int32Array.from(split.test, (i) => ytrain[i]);
 
-  // One training run on rows (Xs, ys): `epoch(shuffle)` runs one epoch and returns the weights
-  // that get evaluated (an exponential moving average of them when ema > 0).
   const stepsPerEpoch = Math.ceil(split.train.length / batch);
-  const trainer = (Xs: Matrix, ys: Int32Array) => {
-    let params = initMLP(layers, rng);
-    // With cosineEpochs > 0 the rate decays from lr to cosineAlpha·lr over that many epochs.
-    const rate = cosineEpochs > 0
-      ? cosineDecay({ init: lr, decaySteps: cosineEpochs * stepsPerEpoch, alpha: cosineAlpha })
-      : lr;
-    const opt = weightDecay > 0 ? adamw({ lr: rate, weightDecay }) : adam({ lr: rate });
-    let state = opt.init(params);
-    const lossAndGrad = valueAndGrad(crossEntropy);
-    const average = params.map((p) => p.clone());
-    const order = Int32Array.from(ys, (_, k) => k);
-    return (): Matrix[] => {
-      shuffle(rng, order);
-      for (let start = 0; start < order.length; start += batch) {
-        const rows = order.subarray(start, Math.min(start + batch, order.length));
-        const Xb = batchOf(Xs, rows);
-        const Tb = Matrix.zeros(rows.length, 2), Wb = Matrix.zeros(rows.length, 1);
-        for (let k = 0; k < rows.length; k++) {
-          const y = ys[rows[k]];
-          Tb.data[2 * k + y] = 1;
-          Wb.data[k] = y === 1 ? pulsarWeight : 1;
-        }
-        // The gradient lives in reused scratch memory; the update copies it out (ravel) and
-        // the new parameters are fresh matrices, so nothing kept points into the scratch.
-        withScratch(() => {
-          const [, grads] = lossAndGrad(params, Xb, Tb, Wb);
-          let updates;
-          [updates, state] = opt.update(grads, state, params);
-          params = applyUpdates(params, updates);
-        });
-        if (ema > 0) {
-          for (let p = 0; p < params.length; p++) {
-            const a = average[p].data, x = params[p].data;
-            for (let i = 0; i < a.length; i++) a[i] = ema * a[i] + (1 - ema) * x[i];
-          }
-        }
-      }
-      return ema > 0 ? average : params;
-    };
-  };
+  const trainer = (Xs: Matrix, ys: Int32Array) =>
+    practitionerEpochs(Xs, ys, rng, { ...settings, stepsPerEpoch });
   const epochOnFit = trainer(Xfit, yfit);
   let best = { loss: Infinity, epoch: 0, params: [] as Matrix[] };
   let epoch = 0;
@@ -452,6 +414,62 @@ export function trainPractitioner(
       bestEpoch: best.epoch,
       ...(stopOn === "auc" ? { validationRocAuc: -best.loss } : { validationLoss: best.loss }),
     },
+  };
+}
+
+/**
+ * One training run of the practitioner network on rows (Xs, ys): each call of the returned
+ * function runs one shuffled epoch of Adam (or AdamW) steps and returns the weights to evaluate
+ * (an exponential moving average of them when `ema` > 0).
+ */
+function practitionerEpochs(
+  Xs: Matrix,
+  ys: Int32Array,
+  rng: Rng,
+  settings: PractitionerSettings & { stepsPerEpoch: number },
+): () => Matrix[] {
+  const { layers, lr, batch, pulsarWeight, weightDecay, ema, cosineEpochs, cosineAlpha } = settings;
+  let params = initMLP(layers, rng);
+  // With cosineEpochs > 0 the rate decays from lr to cosineAlpha·lr over that many epochs.
+  const rate = cosineEpochs > 0
+    ? cosineDecay({
+      init: lr,
+      decaySteps: cosineEpochs * settings.stepsPerEpoch,
+      alpha: cosineAlpha,
+    })
+    : lr;
+  const opt = weightDecay > 0 ? adamw({ lr: rate, weightDecay }) : adam({ lr: rate });
+  let state = opt.init(params);
+  const lossAndGrad = valueAndGrad(crossEntropy);
+  const average = params.map((p) => p.clone());
+  const order = Int32Array.from(ys, (_, k) => k);
+  return (): Matrix[] => {
+    shuffle(rng, order);
+    for (let start = 0; start < order.length; start += batch) {
+      const rows = order.subarray(start, Math.min(start + batch, order.length));
+      const Xb = batchOf(Xs, rows);
+      const Tb = Matrix.zeros(rows.length, 2), Wb = Matrix.zeros(rows.length, 1);
+      for (let k = 0; k < rows.length; k++) {
+        const y = ys[rows[k]];
+        Tb.data[2 * k + y] = 1;
+        Wb.data[k] = y === 1 ? pulsarWeight : 1;
+      }
+      // The gradient lives in reused scratch memory; the update copies it out (ravel) and
+      // the new parameters are fresh matrices, so nothing kept points into the scratch.
+      withScratch(() => {
+        const [, grads] = lossAndGrad(params, Xb, Tb, Wb);
+        let updates;
+        [updates, state] = opt.update(grads, state, params);
+        params = applyUpdates(params, updates);
+      });
+      if (ema > 0) {
+        for (let p = 0; p < params.length; p++) {
+          const a = average[p].data, x = params[p].data;
+          for (let i = 0; i < a.length; i++) a[i] = ema * a[i] + (1 - ema) * x[i];
+        }
+      }
+    }
+    return ema > 0 ? average : params;
   };
 }
 
