@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { strToU8, zipSync } from "npm:fflate@0.8.3";
 import { createRng, sampleWithoutReplacement } from "../lib/random.ts";
+import type { TrainIO } from "../scripts/train.ts";
 
 /** The repository root, where deno.json is. */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
@@ -237,4 +238,20 @@ export async function withServer(
 /** A 200 response carrying `bytes` as a zip (copied, so each response has its own body). */
 export function zipResponse(bytes: Uint8Array): Response {
   return new Response(new Uint8Array(bytes), { headers: { "content-type": "application/zip" } });
+}
+
+/** An IO sink for the CLIs' run functions that records what they print. */
+export function capture(): TrainIO & { out: string[]; err: string[] } {
+  const out: string[] = [], err: string[] = [];
+  return { out, err, log: (line) => out.push(line), error: (line) => err.push(line) };
+}
+
+/** The names in `dir`, sorted; none when it does not exist. */
+export async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
 }

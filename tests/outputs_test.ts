@@ -6,26 +6,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { openOutputDir, type WriteFile, writeFileDurably } from "../lib/_fs.ts";
-import { runTrain, type TrainIO } from "../scripts/train.ts";
+import { runTrain } from "../scripts/train.ts";
 import { runSeedsCli } from "../scripts/seeds.ts";
 import { runCv } from "../scripts/cv.ts";
 import { openOutputs } from "../scripts/_outputs.ts";
 import { balanceHtru2 } from "../lib/data/htru2.ts";
-import { htru2LikeCsv, ROOT, runDeno, withTempDir } from "./_helpers.ts";
-
-function capture(): TrainIO & { out: string[]; err: string[] } {
-  const out: string[] = [], err: string[] = [];
-  return { out, err, log: (line) => out.push(line), error: (line) => err.push(line) };
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
-}
+import { capture, htru2LikeCsv, listDir, ROOT, runDeno, withTempDir } from "./_helpers.ts";
 
 /** The files of a directory and their text, for comparing sets. */
 async function readSet(dir: string): Promise<Record<string, string>> {

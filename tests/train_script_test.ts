@@ -7,20 +7,16 @@ import { loadLabeledCsv } from "../lib/data/csv.ts";
 import { HTRU2_URL, PULSAR_COLUMNS } from "../lib/data/htru2.ts";
 import { classificationMetrics, predictClasses } from "../lib/nn/metrics.ts";
 import { parseModel } from "../lib/nn/model_io.ts";
-import {
-  parseTrainArgs,
-  runTrain,
-  type TrainConfig,
-  type TrainIO,
-  UsageError,
-} from "../scripts/train.ts";
+import { parseTrainArgs, runTrain, type TrainConfig, UsageError } from "../scripts/train.ts";
 import { formatJson } from "../scripts/_outputs.ts";
 import { createRng } from "../lib/random.ts";
 import { meanStd, runSeeds, runSeedsCli, seedsTable } from "../scripts/seeds.ts";
 import { renderLossSvg } from "../scripts/_loss_svg.ts";
 import { niceTicks } from "../scripts/_svg.ts";
 import {
+  capture,
   htru2Zip,
+  listDir,
   needsPulsarData,
   pulsarCsvPath,
   ROOT,
@@ -29,21 +25,6 @@ import {
   withTempDir,
   zipResponse,
 } from "./_helpers.ts";
-
-/** An IO sink that records what the CLI prints. */
-function capture(): TrainIO & { out: string[]; err: string[] } {
-  const out: string[] = [], err: string[] = [];
-  return { out, err, log: (line) => out.push(line), error: (line) => err.push(line) };
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
-}
 
 Deno.test("parseTrainArgs defaults to the published experiment", () => {
   assert.deepEqual(parseTrainArgs([]), {
