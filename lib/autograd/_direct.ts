@@ -70,83 +70,104 @@ export function directFor(
 ): Direct | undefined {
   const [a, b] = args;
   const entry = BINARY.get(primitive);
-  if (entry !== undefined) {
-    const [binary, op, commutative] = entry;
-    if (typeof a === "number" && typeof b === "number") return SCALAR.get(op);
-    const [ar, ac] = typeof a === "number" ? [1, 1] : [a.rows, a.cols];
-    const [br, bc] = typeof b === "number" ? [1, 1] : [b.rows, b.cols];
-    const wasm = binaryInWasm(
-      op,
-      commutative,
-      ar,
-      ac,
-      br,
-      bc,
-      typeof a === "number" || typeof b === "number",
-    );
-    if (wasm !== undefined) return wasm(binary, out);
-    const sa = typeof a === "number" ? new Float64Array(1) : undefined;
-    const sb = typeof b === "number" ? new Float64Array(1) : undefined;
-    return (args, views) => {
-      const o = views[out];
-      let ad: Float64Array, bd: Float64Array;
-      if (sa !== undefined) (sa[0] = args[0] as number, ad = sa);
-      else ad = (args[0] as Matrix).data;
-      if (sb !== undefined) (sb[0] = args[1] as number, bd = sb);
-      else bd = (args[1] as Matrix).data;
-      binary(ad, ar, ac, bd, br, bc, o.data, o.rows, o.cols);
-      return o;
-    };
-  }
+  if (entry !== undefined) return directBinary(entry, a, b, out);
   if (typeof a === "number") return undefined;
   const unary = UNARY.get(primitive);
-  if (unary === k.tanhInto) {
-    return (args, views) => {
-      const x = (args[0] as Matrix).data, o = views[out];
-      if (inWasm(0, x, x, o.data)) space!.exports.tanh(x.byteOffset, o.data.byteOffset, x.length);
-      else k.tanhInto(x, o.data);
-      return o;
-    };
-  }
-  if (unary !== undefined) {
-    return (args, views) => (unary((args[0] as Matrix).data, views[out].data), views[out]);
-  }
+  if (unary !== undefined) return directUnary(unary, out);
   if (primitive === elementwise.pow) {
     const p = params as number;
     return (args, views) => (k.powInto((args[0] as Matrix).data, p, views[out].data), views[out]);
   }
   if (primitive === linear.matmul && typeof b !== "number") {
-    const { transA, transB } = params as { transA: boolean; transB: boolean };
-    const m = transA ? a.cols : a.rows, n = transB ? b.rows : b.cols;
-    const inner = transA ? a.rows : a.cols;
-    const work = gemmWork(n), ta = +transA, tb = +transB;
-    return (args, views) => {
-      const x = (args[0] as Matrix).data, y = (args[1] as Matrix).data, o = views[out];
-      if (inWasm(work, x, y, o.data)) {
-        const at = space!.reserved * 8; // the workspace follows the arena's memory
-        space!.exports.gemm(m, n, inner, x.byteOffset, ta, y.byteOffset, tb, o.data.byteOffset, at);
-      } else k.gemm(x, y, o.data, m, n, inner, transA, transB);
-      return o;
-    };
+    return directMatmul(params as MatmulFlags, a, b, out);
   }
+  return directShaping(primitive, params, a, out);
+}
+
+interface MatmulFlags {
+  transA: boolean;
+  transB: boolean;
+}
+
+/** A binary op: the scalar arithmetic, the WASM export, or the TS kernel. */
+function directBinary(
+  [binary, op, commutative]: [k.BinaryKernel, number, boolean],
+  a: Value,
+  b: Value,
+  out: number,
+): Direct | undefined {
+  if (typeof a === "number" && typeof b === "number") return SCALAR.get(op);
+  const [ar, ac] = typeof a === "number" ? [1, 1] : [a.rows, a.cols];
+  const [br, bc] = typeof b === "number" ? [1, 1] : [b.rows, b.cols];
+  const scalar = typeof a === "number" || typeof b === "number";
+  const wasm = binaryInWasm(op, commutative, ar, ac, br, bc, scalar);
+  if (wasm !== undefined) return wasm(binary, out);
+  const sa = typeof a === "number" ? new Float64Array(1) : undefined;
+  const sb = typeof b === "number" ? new Float64Array(1) : undefined;
+  return (args, views) => {
+    const o = views[out];
+    let ad: Float64Array, bd: Float64Array;
+    if (sa !== undefined) (sa[0] = args[0] as number, ad = sa);
+    else ad = (args[0] as Matrix).data;
+    if (sb !== undefined) (sb[0] = args[1] as number, bd = sb);
+    else bd = (args[1] as Matrix).data;
+    binary(ad, ar, ac, bd, br, bc, o.data, o.rows, o.cols);
+    return o;
+  };
+}
+
+/** A unary op on a matrix; tanh calls the WASM export when its arrays are resident. */
+function directUnary(unary: (a: Float64Array, out: Float64Array) => void, out: number): Direct {
+  if (unary !== k.tanhInto) {
+    return (args, views) => (unary((args[0] as Matrix).data, views[out].data), views[out]);
+  }
+  return (args, views) => {
+    const x = (args[0] as Matrix).data, o = views[out];
+    if (inWasm(0, x, x, o.data)) space!.exports.tanh(x.byteOffset, o.data.byteOffset, x.length);
+    else k.tanhInto(x, o.data);
+    return o;
+  };
+}
+
+/** A matrix product: the WASM gemm export when resident (workspace after the arena), else TS. */
+function directMatmul(flags: MatmulFlags, a: Matrix, b: Matrix, out: number): Direct {
+  const { transA, transB } = flags;
+  const m = transA ? a.cols : a.rows, n = transB ? b.rows : b.cols;
+  const inner = transA ? a.rows : a.cols;
+  const work = gemmWork(n), ta = +transA, tb = +transB;
+  return (args, views) => {
+    const x = (args[0] as Matrix).data, y = (args[1] as Matrix).data, o = views[out];
+    if (inWasm(work, x, y, o.data)) {
+      const at = space!.reserved * 8; // the workspace follows the arena's memory
+      space!.exports.gemm(m, n, inner, x.byteOffset, ta, y.byteOffset, tb, o.data.byteOffset, at);
+    } else k.gemm(x, y, o.data, m, n, inner, transA, transB);
+    return o;
+  };
+}
+
+/** transpose, sum (all, by rows or by columns) and broadcastTo of a matrix. */
+function directShaping(
+  // deno-lint-ignore no-explicit-any
+  primitive: Primitive<any>,
+  params: unknown,
+  a: Matrix,
+  out: number,
+): Direct | undefined {
+  const { rows, cols } = a;
   if (primitive === linear.transpose) {
-    const { rows, cols } = a;
     return (args, views) => {
       k.transposeInto((args[0] as Matrix).data, rows, cols, views[out].data);
       return views[out];
     };
   }
   if (primitive === reductions.sum) {
-    const { rows, cols } = a;
     if (params === undefined) return (args) => k.sumAll((args[0] as Matrix).data);
     const reduce = params === 0 ? k.sumRows : k.sumCols;
-    return (
-      args,
-      views,
-    ) => (reduce((args[0] as Matrix).data, rows, cols, views[out].data), views[out]);
+    return (args, views) => (
+      reduce((args[0] as Matrix).data, rows, cols, views[out].data), views[out]
+    );
   }
   if (primitive === reductions.broadcastTo && params !== undefined) {
-    const { rows, cols } = a;
     return (args, views) => {
       const o = views[out];
       k.broadcastInto((args[0] as Matrix).data, rows, cols, o.data, o.rows, o.cols);
