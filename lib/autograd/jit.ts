@@ -5,7 +5,7 @@ import { Matrix } from "../matrix.ts";
 import { compilePlan, type Plan, type PlanSize, type StepTime } from "./_plan.ts";
 import { withScratch } from "../_arena.ts";
 import { type Node, type Tensor, Trace, Traced, traceLeaf, type Value } from "./tracer.ts";
-import { flatten } from "./transforms.ts";
+import { flatten, runTrace } from "./transforms.ts";
 
 /** What a jitted function's plan cache has done so far. */
 export interface JitCache {
@@ -196,12 +196,7 @@ function trace(f: (...args: any[]) => unknown, args: unknown[]): Entry {
   const [leaves, rebuildArgs] = flatten(args, "jit", "arguments");
   const t = new Trace("jit", "jit");
   const boxes = leaves.map((leaf) => traceLeaf(t, leaf));
-  let out: unknown;
-  try {
-    out = f(...(rebuildArgs(boxes) as unknown[]));
-  } finally {
-    t.finished = true;
-  }
+  const out = runTrace(t, f, rebuildArgs(boxes) as unknown[]);
   const [outs, rebuild] = flatten(out, "jit", "the result");
   const refs = outs.map((o) =>
     o instanceof Traced && o.trace === t ? { node: o.node as Node } : { value: o }
