@@ -36,6 +36,40 @@ function failingWriter(n: number, error: Error): WriteFile {
 }
 
 /** Kills `child` if it still runs (a failed assertion must not leave it behind) and reaps it. */
+/**
+ * Runs the Deno script `script` in a child process (killed after 30 s at the latest), waits until
+ * it prints `marker` (failing with `why` if it ends first), then calls `fn` with it; the child is
+ * stopped afterwards.
+ */
+async function withChild(
+  script: string,
+  marker: string,
+  why: string,
+  fn: (child: Deno.ChildProcess) => Promise<void>,
+): Promise<void> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", script],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    for (let seen = ""; !seen.includes(marker);) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, why);
+      seen += value;
+    }
+    reader.releaseLock();
+    await fn(child);
+  } finally {
+    clearTimeout(timer);
+    await stop(child);
+  }
+}
+
 async function stop(child: Deno.ChildProcess): Promise<void> {
   try {
     child.kill("SIGKILL");
@@ -123,30 +157,11 @@ const out = await openOutputDir(${JSON.stringify(out)}, {
 await out.replace([["a.txt", "2"], ["b.txt", "2".repeat(10_000)]]);
 `,
     );
-    const process = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", child],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "inherit",
-      stdin: "null",
-    }).spawn();
-    const timer = setTimeout(() => process.kill("SIGKILL"), 30_000);
-    try {
-      const reader = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
-      for (let seen = ""; !seen.includes("writing");) {
-        const { value, done } = await reader.read();
-        assert.ok(!done, "the child ended before writing b.txt");
-        seen += value;
-      }
+    await withChild(child, "writing", "the child ended before writing b.txt", async (process) => {
       process.kill("SIGKILL");
-      reader.releaseLock();
-      await process.stdout.cancel().catch(() => {});
       const status = await process.status;
       assert.equal(status.signal, "SIGKILL");
-    } finally {
-      clearTimeout(timer);
-      await stop(process);
-    }
+    });
     assert.deepEqual(await readSet(out), { "a.txt": "1", "b.txt": "1" });
     const left = await listDir(`${out}.d`);
     assert.ok(left.some((n) => n.startsWith(".staging-")), `no staging left: ${left}`);
@@ -208,21 +223,7 @@ console.log("locked");
 await new Promise(() => setInterval(() => {}, 1000));
 `,
     );
-    const holder = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", child],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "inherit",
-      stdin: "null",
-    }).spawn();
-    const timer = setTimeout(() => holder.kill("SIGKILL"), 30_000);
-    try {
-      const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
-      for (let seen = ""; !seen.includes("locked");) {
-        const { value, done } = await reader.read();
-        assert.ok(!done, "the lock holder ended early");
-        seen += value;
-      }
+    await withChild(child, "locked", "the lock holder ended early", async (holder) => {
       const io = capture();
       const started = performance.now();
       assert.equal(await runTrain(await trainArgs(out, "--steps", "20000"), io), 1);
@@ -235,13 +236,8 @@ await new Promise(() => setInterval(() => {}, 1000));
       );
       assert.ok(!io.out.some((l) => l.startsWith("step")), "the second run trained");
       holder.kill("SIGKILL");
-      reader.releaseLock();
-      await holder.stdout.cancel().catch(() => {});
       await holder.status;
-    } finally {
-      clearTimeout(timer);
-      await stop(holder);
-    }
+    });
     assert.equal(await runTrain(await trainArgs(out), capture()), 0);
   });
 });
